@@ -1,0 +1,196 @@
+#ifndef TESSEL_DIALECT_TILE_IR_TILEOPS_TD
+#define TESSEL_DIALECT_TILE_IR_TILEOPS_TD
+
+include "tessel/Dialect/Tile/IR/TileDialect.td"
+include "tessel/Dialect/Tile/IR/TileTypes.td"
+include "mlir/IR/EnumAttr.td"
+include "mlir/IR/OpBase.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+class Tile_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Tile_Dialect, mnemonic, traits>;
+
+//===----------------------------------------------------------------------===//
+// Grid
+//===----------------------------------------------------------------------===//
+
+def Tile_ProgramIdOp : Tile_Op<"program_id", [Pure]> {
+  let summary = "Index of this program along one axis of the launch grid";
+  let description = [{
+    Returns the coordinate of the executing program along `axis` (0, 1 or 2)
+    of the launch grid, as an i32.
+
+    Example: `%pid = tile.program_id 0 : i32`
+  }];
+  let arguments = (ins ConfinedAttr<I32Attr, [IntMinValue<0>, IntMaxValue<2>]>:$axis);
+  let results = (outs I32:$result);
+  let assemblyFormat = "$axis attr-dict `:` type($result)";
+}
+
+def Tile_NumProgramsOp : Tile_Op<"num_programs", [Pure]> {
+  let summary = "Number of programs of the launch grid along one axis";
+  let description = [{
+    Returns the extent of the launch grid along `axis` (0, 1 or 2) as an i32.
+
+    Example: `%n = tile.num_programs 1 : i32`
+  }];
+  let arguments = (ins ConfinedAttr<I32Attr, [IntMinValue<0>, IntMaxValue<2>]>:$axis);
+  let results = (outs I32:$result);
+  let assemblyFormat = "$axis attr-dict `:` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
+// Building tiles
+//===----------------------------------------------------------------------===//
+
+def Tile_MakeRangeOp : Tile_Op<"make_range", [Pure]> {
+  let summary = "The 1-D tile of consecutive i32 values [start, end)";
+  let description = [{
+    Produces `tensor<(end - start)xi32>` holding `start, start + 1, ...,
+    end - 1`. The length must be a power of two.
+
+    Example: `%r = tile.make_range {start = 0 : i32, end = 128 : i32} : tensor<128xi32>`
+  }];
+  let arguments = (ins I32Attr:$start, I32Attr:$end);
+  let results = (outs RankedTensorOf<[I32]>:$result);
+  let assemblyFormat = "attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tile_SplatOp : Tile_Op<"splat", [Pure,
+    TypesMatchWith<"result element type matches the scalar",
+                   "result", "src",
+                   "::llvm::cast<::mlir::RankedTensorType>($_self).getElementType()">]> {
+  let summary = "A tile whose every element is the given scalar";
+  let description = [{
+    Example: `%t = tile.splat %k : i32 -> tensor<64x128xi32>`
+  }];
+  let arguments = (ins Tile_Element:$src);
+  let results = (outs Tile_Tensor:$result);
+  let assemblyFormat = "$src attr-dict `:` type($src) `->` type($result)";
+}
+
+def Tile_BroadcastOp : Tile_Op<"broadcast", [Pure, SameOperandsAndResultElementType]> {
+  let summary = "Repeats a tile along its dimensions of extent 1";
+  let description = [{
+    The operand and the result have the same rank; every dimension of the
+    operand either equals the result's or is 1, and is then repeated.
+
+    Example: `%b = tile.broadcast %a : tensor<64x1xf32> -> tensor<64x128xf32>`
+  }];
+  let arguments = (ins Tile_Tensor:$src);
+  let results = (outs Tile_Tensor:$result);
+  let assemblyFormat = "$src attr-dict `:` type($src) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Tile_ExpandDimsOp : Tile_Op<"expand_dims", [Pure, SameOperandsAndResultElementType]> {
+  let summary = "Inserts a dimension of extent 1 at `axis`";
+  let description = [{
+    Example: `%c = tile.expand_dims %r {axis = 1 : i32} : tensor<64xi32> -> tensor<64x1xi32>`
+  }];
+  let arguments = (ins Tile_Tensor:$src, I32Attr:$axis);
+  let results = (outs Tile_Tensor:$result);
+  let assemblyFormat = "$src attr-dict `:` type($src) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Memory
+//===----------------------------------------------------------------------===//
+
+def Tile_AddPtrOp : Tile_Op<"addptr", [Pure, AllTypesMatch<["ptr", "result"]>]> {
+  let summary = "Advances pointers by element offsets";
+  let description = [{
+    `result[i] = ptr[i] + offset[i] * sizeof(pointee)`: offsets count elements,
+    not bytes. `ptr` and `offset` have the same shape (or are both scalars).
+
+    Example: `%p = tile.addptr %base, %offs : tensor<128x!tile.ptr<bf16>>, tensor<128xi32>`
+  }];
+  let arguments = (ins Tile_PtrLike:$ptr, Tile_IntLike:$offset);
+  let results = (outs Tile_PtrLike:$result);
+  let assemblyFormat = "$ptr `,` $offset attr-dict `:` type($ptr) `,` type($offset)";
+  let hasVerifier = 1;
+}
+
+def Tile_LoadOp : Tile_Op<"load", [AttrSizedOperandSegments,
+    MemoryEffects<[MemRead<DefaultResource>]>]> {
+  let summary = "Loads the elements a tile of pointers points at";
+  let description = [{
+    Where `mask` is false, nothing is read and the element is `other`
+    (0 when `other` is absent). `mask` and `other` have the result's shape.
+
+    Example:
+    `%v = tile.load %ptrs mask %m other %zero : tensor<64x128x!tile.ptr<bf16>>, tensor<64x128xi1>, tensor<64x128xbf16>
+    -> tensor<64x128xbf16>`
+  }];
+  let arguments = (ins Tile_PtrLike:$ptr, Optional<Tile_BoolLike>:$mask,
+                       Optional<Tile_Value>:$other);
+  let results = (outs Tile_Value:$result);
+  let assemblyFormat = [{
+    $ptr (`mask` $mask^)? (`other` $other^)? attr-dict `:` type($ptr)
+    (`,` type($mask)^)? (`,` type($other)^)? `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tile_StoreOp : Tile_Op<"store", [MemoryEffects<[MemWrite<DefaultResource>]>]> {
+  let summary = "Stores a tile of values where its pointers point";
+  let description = [{
+    Elements whose `mask` is false are not written.
+
+    Example: `tile.store %ptrs, %v mask %m : tensor<128x!tile.ptr<f32>>, tensor<128xf32>, tensor<128xi1>`
+  }];
+  let arguments = (ins Tile_PtrLike:$ptr, Tile_Value:$value, Optional<Tile_BoolLike>:$mask);
+  let assemblyFormat = [{
+    $ptr `,` $value (`mask` $mask^)? attr-dict `:` type($ptr) `,` type($value)
+    (`,` type($mask)^)?
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions and conversions
+//===----------------------------------------------------------------------===//
+
+def Tile_ReduceKind : I32EnumAttr<"ReduceKind", "combining function of a reduction", [
+    I32EnumAttrCase<"Sum", 0, "sum">,
+    I32EnumAttrCase<"Max", 1, "max">,
+    I32EnumAttrCase<"Min", 2, "min">]> {
+  let cppNamespace = "::tessel::tile";
+}
+
+def Tile_ReduceOp : Tile_Op<"reduce", [Pure, SameOperandsAndResultElementType]> {
+  let summary = "Combines a tile's elements along one axis";
+  let description = [{
+    Removes dimension `axis` by combining its elements with `kind`. For floats,
+    `max` and `min` propagate NaN (like `arith.maximumf`); `sum` is an fp32
+    tree sum whose order the lowering documents. A rank-1 operand reduces to a
+    scalar.
+
+    Example: `%m = tile.reduce max, %a {axis = 1 : i32} : tensor<32x128xf32> -> tensor<32xf32>`
+  }];
+  let arguments = (ins Tile_ReduceKind:$kind, Tile_Tensor:$src, I32Attr:$axis);
+  let results = (outs Tile_Value:$result);
+  let assemblyFormat = "$kind `,` $src attr-dict `:` type($src) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tile_FpTruncSatOp : Tile_Op<"fptrunc_sat", [Pure, SameOperandsAndResultShape]> {
+  let summary = "Rounds floats to a narrower float, saturating to the finite range";
+  let description = [{
+    Round-to-nearest-even; magnitudes beyond the result type's largest finite
+    value (infinities included) become that value with their sign; NaN stays
+    NaN. This is PTX `cvt.rn.satfinite` and the rule the fp8 contracts rely on.
+
+    Example: `%q = tile.fptrunc_sat %v : tensor<128xf32> -> tensor<128xf8E4M3FN>`
+  }];
+  let arguments = (ins Tile_FloatLike:$src);
+  let results = (outs Tile_FloatLike:$result);
+  let assemblyFormat = "$src attr-dict `:` type($src) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+#endif // TESSEL_DIALECT_TILE_IR_TILEOPS_TD

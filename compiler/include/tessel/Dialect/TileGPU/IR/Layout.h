@@ -1,0 +1,68 @@
+// Which thread holds which element of a distributed tile.
+//
+// Every encoding reduces to a blocked layout (the "root") over a root shape:
+// a slice layout is its parent's layout over the tile's shape with extent 1
+// re-inserted at the sliced dimension. A thread's elements are enumerated in
+// root coordinates; the functions below are the single definition of that
+// enumeration, shared by the lowering to LLVM and by the layout passes.
+#pragma once
+
+#include "tessel/Dialect/TileGPU/IR/TileGPU.h"
+
+#include "llvm/ADT/SmallVector.h"
+
+namespace tessel::tilegpu {
+
+class DistributedLayout {
+public:
+  /// Fails (returns nullopt) for a tensor without a tilegpu encoding.
+  static std::optional<DistributedLayout> get(mlir::RankedTensorType type);
+
+  BlockedEncodingAttr root() const { return root_; }
+  /// The tile's shape with extent 1 re-inserted at every sliced dimension.
+  llvm::ArrayRef<int64_t> rootShape() const { return rootShape_; }
+  /// For each dimension of the tile, the root dimension it is.
+  llvm::ArrayRef<unsigned> tileDimToRootDim() const { return tileDimToRootDim_; }
+  unsigned rootRank() const { return rootShape_.size(); }
+
+  /// CTA tile along a root dimension: sizePerThread * threadsPerWarp * warpsPerCTA.
+  int64_t ctaTile(unsigned rootDim) const;
+  /// Elements a thread holds along a root dimension, and in all.
+  int64_t elemsPerThread(unsigned rootDim) const;
+  int64_t elemsPerThread() const;
+  /// Consecutive elements of one block along a root dimension: min(spt, S).
+  int64_t contiguousPerThread(unsigned rootDim) const;
+
+  /// Root-coordinate index k[d] of each dimension for a thread's linear
+  /// element number; `order[0]` varies fastest.
+  llvm::SmallVector<int64_t> elementCoords(int64_t linear) const;
+  int64_t linearElement(llvm::ArrayRef<int64_t> coords) const;
+
+  /// Global index along root dimension d of the thread's k-th element there:
+  /// (rep * ctaTile + threadCoord * sizePerThread + e) mod S, split into the
+  /// part that depends only on k (returned) and the thread's offset
+  /// threadCoord * sizePerThread, which the caller adds before the modulo.
+  int64_t elementOffset(unsigned rootDim, int64_t k) const;
+
+  /// How many distinct thread coordinates along a root dimension hold
+  /// distinct data (the others are replicas), split into lanes and warps.
+  int64_t distinctLanes(unsigned rootDim) const;
+  int64_t distinctWarps(unsigned rootDim) const;
+
+private:
+  BlockedEncodingAttr root_;
+  llvm::SmallVector<int64_t> rootShape_;
+  llvm::SmallVector<unsigned> tileDimToRootDim_;
+};
+
+/// The default blocked layout for a tile of the given shape and element size:
+/// each thread owns up to 16 contiguous bytes along the last dimension, lanes
+/// then warps fill the last dimension first.
+BlockedEncodingAttr getDefaultBlockedEncoding(mlir::MLIRContext *context,
+                                              llvm::ArrayRef<int64_t> shape,
+                                              unsigned elementBytes, unsigned numWarps);
+
+/// The same tensor type with another encoding.
+mlir::RankedTensorType withEncoding(mlir::RankedTensorType type, mlir::Attribute encoding);
+
+} // namespace tessel::tilegpu

@@ -1,0 +1,28 @@
+#ifndef TESSEL_DIALECT_TILEGPU_IR_TILEGPUDIALECT_TD
+#define TESSEL_DIALECT_TILEGPU_IR_TILEGPUDIALECT_TD
+
+include "mlir/IR/OpBase.td"
+
+def TileGPU_Dialect : Dialect {
+  let name = "tilegpu";
+  let cppNamespace = "::tessel::tilegpu";
+  let summary = "Tiles distributed over the threads of a CTA";
+  let description = [{
+    The tilegpu dialect makes the data layout of every tile explicit: a tile
+    type carries an encoding attribute (`#tilegpu.blocked`, `#tilegpu.slice`)
+    saying which thread holds which elements. Only `tilegpu.convert_layout`
+    changes a layout, so every pass can see where data moves between threads.
+    The module carries the CTA's warp count as `tilegpu.num_warps` and the
+    target as `tilegpu.target`.
+  }];
+  let useDefaultAttributePrinterParser = 1;
+  let dependentDialects = ["::tessel::tile::TileDialect"];
+  let extraClassDeclaration = [{
+    static constexpr llvm::StringLiteral kNumWarpsAttrName = "tilegpu.num_warps";
+    static constexpr llvm::StringLiteral kTargetAttrName = "tilegpu.target";
+    static constexpr int kThreadsPerWarp = 32;
+    void registerAttributes();
+  }];
+}
+
+#endif // TESSEL_DIALECT_TILEGPU_IR_TILEGPUDIALECT_TD

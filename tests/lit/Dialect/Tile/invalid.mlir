@@ -1,0 +1,72 @@
+// RUN: tessel-opt %s -split-input-file -verify-diagnostics
+// Pins every verifier message of the tile dialect.
+
+func.func @range_not_power_of_two() {
+  // expected-error @+1 {{length 100 is not a power of two}}
+  %r = tile.make_range {start = 0 : i32, end = 100 : i32} : tensor<100xi32>
+  return
+}
+
+// -----
+
+func.func @range_wrong_type() {
+  // expected-error @+1 {{result must be tensor<64xi32>}}
+  %r = tile.make_range {start = 0 : i32, end = 64 : i32} : tensor<128xi32>
+  return
+}
+
+// -----
+
+func.func @broadcast_bad_shape(%a: tensor<2x128xf32>) {
+  // expected-error @+1 {{cannot broadcast shape [2,128] to [4,128]}}
+  %b = tile.broadcast %a : tensor<2x128xf32> -> tensor<4x128xf32>
+  return
+}
+
+// -----
+
+func.func @expand_dims_bad_axis(%a: tensor<128xf32>) {
+  // expected-error @+1 {{axis 2 out of range for rank 1}}
+  %b = tile.expand_dims %a {axis = 2 : i32} : tensor<128xf32> -> tensor<128x1xf32>
+  return
+}
+
+// -----
+
+func.func @addptr_shape(%p: tensor<128x!tile.ptr<f32>>, %o: tensor<64xi32>) {
+  // expected-error @+1 {{pointer shape [128] differs from offset shape [64]}}
+  %q = tile.addptr %p, %o : tensor<128x!tile.ptr<f32>>, tensor<64xi32>
+  return
+}
+
+// -----
+
+func.func @store_wrong_dtype(%p: tensor<128x!tile.ptr<f8E4M3FN>>, %v: tensor<128xf32>) {
+  // expected-error @+1 {{stored element type 'f32' differs from pointee type 'f8E4M3FN'}}
+  tile.store %p, %v : tensor<128x!tile.ptr<f8E4M3FN>>, tensor<128xf32>
+  return
+}
+
+// -----
+
+func.func @load_mask_shape(%p: tensor<128x!tile.ptr<f32>>, %m: tensor<64xi1>) {
+  // expected-error @+1 {{mask shape [64] differs from result shape [128]}}
+  %v = tile.load %p mask %m : tensor<128x!tile.ptr<f32>>, tensor<64xi1> -> tensor<128xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_bad_axis(%a: tensor<4x128xf32>) {
+  // expected-error @+1 {{axis 2 out of range for operand of shape [4,128]}}
+  %r = tile.reduce sum, %a {axis = 2 : i32} : tensor<4x128xf32> -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @fptrunc_not_narrower(%a: tensor<4xf16>) {
+  // expected-error @+1 {{result type 'f16' is not narrower than 'f16'}}
+  %r = tile.fptrunc_sat %a : tensor<4xf16> -> tensor<4xf16>
+  return
+}

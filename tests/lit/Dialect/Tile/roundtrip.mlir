@@ -1,0 +1,35 @@
+// RUN: tessel-opt %s | tessel-opt | FileCheck %s
+// Every tile op survives print -> parse -> print.
+
+// CHECK-LABEL: func @ops
+func.func @ops(%x: !tile.ptr<bf16>, %y: !tile.ptr<f8E4M3FN>, %m: i32) {
+  // CHECK: tile.program_id 0 : i32
+  %pid = tile.program_id 0 : i32
+  // CHECK: tile.num_programs 1 : i32
+  %n = tile.num_programs 1 : i32
+  // CHECK: tile.make_range {end = 128 : i32, start = 0 : i32} : tensor<128xi32>
+  %r = tile.make_range {start = 0 : i32, end = 128 : i32} : tensor<128xi32>
+  // CHECK: tile.splat %{{.*}} : i32 -> tensor<128xi32>
+  %ms = tile.splat %m : i32 -> tensor<128xi32>
+  %mask = arith.cmpi slt, %r, %ms : tensor<128xi32>
+  // CHECK: tile.expand_dims %{{.*}} {axis = 0 : i32} : tensor<128xi32> -> tensor<1x128xi32>
+  %row = tile.expand_dims %r {axis = 0 : i32} : tensor<128xi32> -> tensor<1x128xi32>
+  // CHECK: tile.broadcast %{{.*}} : tensor<1x128xi32> -> tensor<4x128xi32>
+  %b = tile.broadcast %row : tensor<1x128xi32> -> tensor<4x128xi32>
+  %xs = tile.splat %x : !tile.ptr<bf16> -> tensor<128x!tile.ptr<bf16>>
+  // CHECK: tile.addptr %{{.*}}, %{{.*}} : tensor<128x!tile.ptr<bf16>>, tensor<128xi32>
+  %p = tile.addptr %xs, %r : tensor<128x!tile.ptr<bf16>>, tensor<128xi32>
+  %zero = arith.constant dense<0.0> : tensor<128xbf16>
+  // CHECK: tile.load %{{.*}} mask %{{.*}} other %{{.*}} : tensor<128x!tile.ptr<bf16>>, tensor<128xi1>, tensor<128xbf16> -> tensor<128xbf16>
+  %v = tile.load %p mask %mask other %zero : tensor<128x!tile.ptr<bf16>>, tensor<128xi1>, tensor<128xbf16> -> tensor<128xbf16>
+  %f = arith.extf %v : tensor<128xbf16> to tensor<128xf32>
+  // CHECK: tile.reduce max, %{{.*}} {axis = 0 : i32} : tensor<128xf32> -> f32
+  %amax = tile.reduce max, %f {axis = 0 : i32} : tensor<128xf32> -> f32
+  // CHECK: tile.fptrunc_sat %{{.*}} : tensor<128xf32> -> tensor<128xf8E4M3FN>
+  %q = tile.fptrunc_sat %f : tensor<128xf32> -> tensor<128xf8E4M3FN>
+  %ys = tile.splat %y : !tile.ptr<f8E4M3FN> -> tensor<128x!tile.ptr<f8E4M3FN>>
+  %yp = tile.addptr %ys, %r : tensor<128x!tile.ptr<f8E4M3FN>>, tensor<128xi32>
+  // CHECK: tile.store %{{.*}}, %{{.*}} mask %{{.*}} : tensor<128x!tile.ptr<f8E4M3FN>>, tensor<128xf8E4M3FN>, tensor<128xi1>
+  tile.store %yp, %q mask %mask : tensor<128x!tile.ptr<f8E4M3FN>>, tensor<128xf8E4M3FN>, tensor<128xi1>
+  return
+}
