@@ -12,6 +12,9 @@ class NVVMDialect;
 namespace mlir::scf {
 class SCFDialect;
 }
+namespace mlir::cf {
+class ControlFlowDialect;
+}
 namespace tessel::tilegpu {
 class TileGPUDialect;
 }

@@ -23,4 +23,21 @@ def ConvertTileToTileGPU : Pass<"convert-tile-to-tilegpu", "mlir::ModuleOp"> {
   ];
 }
 
+def ConvertTileGPUToLLVM : Pass<"convert-tilegpu-to-llvm", "mlir::ModuleOp"> {
+  let summary = "Lowers distributed tiles to LLVM and NVVM operations";
+  let description = [{
+    Each tile becomes the values one thread holds (an LLVM struct between
+    ops); elementwise ops are applied per element; memory accesses become
+    vector loads and stores as wide as the alignment and contiguity analysis
+    allows (up to 16 bytes); reductions combine within a thread, then across
+    lanes with warp shuffles, then across warps through shared memory; layout
+    conversions go through shared memory. fp8 conversions use
+    `cvt.rn.satfinite` on sm_89 and later and an integer emulation, bit-exact
+    with it, before. The kernel becomes an `llvm.func` with the NVVM kernel
+    attribute and `maxntid` of 32 * num_warps.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect", "::mlir::NVVM::NVVMDialect",
+                           "::mlir::scf::SCFDialect", "::mlir::cf::ControlFlowDialect"];
+}
+
 #endif // TESSEL_CONVERSION_PASSES_TD

@@ -166,7 +166,8 @@ def Tile_ReduceOp : Tile_Op<"reduce", [Pure, SameOperandsAndResultElementType]> 
   let summary = "Combines a tile's elements along one axis";
   let description = [{
     Removes dimension `axis` by combining its elements with `kind`. For floats,
-    `max` and `min` propagate NaN (like `arith.maximumf`); `sum` is an fp32
+    `max` and `min` ignore NaN elements (like `arith.maxnumf` and PTX
+    `max.f32`): a NaN never becomes a block's amax. `sum` is an fp32
     tree sum whose order the lowering documents. A rank-1 operand reduces to a
     scalar.
 

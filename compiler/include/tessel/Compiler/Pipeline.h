@@ -1,0 +1,62 @@
+// The NVIDIA compilation pipeline: tile-dialect module -> PTX, with the IR of
+// every stage available for dumping.
+#pragma once
+
+#include "tessel/support/Error.h"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mlir {
+class ModuleOp;
+}
+
+namespace tessel {
+
+/// The architectures Tessel compiles for, in the spelling of ptxas and the
+/// driver: sm_80 (A100), sm_86, sm_89 (Ada, first with fp8), sm_90a (H100).
+const std::vector<std::string> &supportedArchitectures();
+/// Compute capability as major * 10 + minor ("sm_90a" -> 90), or an Error
+/// naming the supported architectures.
+Expected<int> parseArchitecture(std::string_view arch);
+
+/// Everything besides the module that changes the PTX; all of it belongs in
+/// a cache key (see cacheKeyText).
+struct CompileOptions {
+  std::string arch = "sm_90a";
+  /// Warps per program (CTA): a power of two in [1, 32].
+  unsigned numWarps = 4;
+  /// When set, the IR after each stage is written there as
+  /// <kernel>.<n>-<stage>.{mlir,ll,ptx}. Not part of the output.
+  std::string dumpDirectory;
+
+  /// The fields that change the output, as text for a cache key.
+  std::string cacheKeyText() const;
+};
+
+/// The stages, in order; `tessel compile --emit` stops after any of them.
+enum class Stage { Tile, TileGPU, LLVMDialect, LLVMIR, PTX };
+std::string_view stageName(Stage stage);
+
+/// A compiled kernel with the metadata its launch needs.
+struct CompiledKernel {
+  std::string name;  ///< the entry point's symbol
+  std::string arch;
+  std::string ptx;
+  unsigned numThreads = 0;  ///< threads per program
+  /// IR of the last stage run when compilation stopped early (`stopAfter`).
+  std::string stageText;
+};
+
+/// Lowers a module holding one tile-dialect kernel (func.func) through every
+/// stage up to `stopAfter`. Errors carry the failing stage and the MLIR
+/// diagnostics; the module is consumed (rewritten in place).
+Expected<CompiledKernel> compileModule(mlir::ModuleOp module, const CompileOptions &options,
+                                       Stage stopAfter = Stage::PTX);
+
+/// Identifies the compiler build in cache keys: a change of Tessel or LLVM
+/// version invalidates every cached binary.
+std::string_view compilerVersion();
+
+} // namespace tessel

@@ -1,0 +1,94 @@
+// tilegpu.convert_layout: every thread writes the elements it holds to shared
+// memory at their row-major position, and reads back those the new layout
+// gives it. Replicas write the same value to the same place.
+#include "Lowering.h"
+
+#include "tessel/Dialect/Tile/IR/Tile.h"
+
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+
+using namespace mlir;
+using namespace tessel::tilegpu;
+
+namespace tessel::lowering {
+namespace {
+
+Value rowMajorIndex(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, ArrayRef<Value> index) {
+  Value linear = i32Constant(b, loc, 0);
+  for (unsigned d = 0; d < shape.size(); ++d)
+    linear = b.create<LLVM::AddOp>(loc, b.create<LLVM::MulOp>(loc, linear, i32Constant(b, loc, shape[d])),
+                                   index[d]);
+  return linear;
+}
+
+struct ConvertLayoutOpLowering : public ConvertOpToLLVMPattern<ConvertLayoutOp> {
+  ConvertLayoutOpLowering(TileTypeConverter &converter, const LoweringContext &ctx)
+      : ConvertOpToLLVMPattern(converter), ctx_(ctx) {}
+
+  LogicalResult matchAndRewrite(ConvertLayoutOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto srcType = op.getSrc().getType();
+    DistributedLayout from = *DistributedLayout::get(srcType);
+    DistributedLayout to = *DistributedLayout::get(op.getType());
+    Type storage = getTypeConverter()->convertType(srcType.getElementType());
+    // Booleans travel as bytes.
+    Type slotType = storage.isInteger(1) ? rewriter.getIntegerType(8) : storage;
+    auto sharedPtr = LLVM::LLVMPointerType::get(getContext(), 3);
+    Value base = scratchBase(rewriter, loc, ctx_);
+    auto address = [&](ArrayRef<Value> index) {
+      Value linear = rowMajorIndex(rewriter, loc, srcType.getShape(), index);
+      return rewriter.create<LLVM::GEPOp>(loc, sharedPtr, slotType, base, ValueRange{linear});
+    };
+
+    SmallVector<Value> elements = unpackElements(rewriter, loc, adaptor.getSrc());
+    auto fromIndices = elementIndices(rewriter, loc, from, placeThread(rewriter, loc, from));
+    rewriter.create<NVVM::Barrier0Op>(loc);
+    for (auto [value, index] : llvm::zip(elements, fromIndices)) {
+      Value slotValue = value;
+      if (slotType != storage)
+        slotValue = rewriter.create<LLVM::ZExtOp>(loc, slotType, value);
+      rewriter.create<LLVM::StoreOp>(loc, slotValue, address(index));
+    }
+    rewriter.create<NVVM::Barrier0Op>(loc);
+    SmallVector<Value> results;
+    for (auto &index : elementIndices(rewriter, loc, to, placeThread(rewriter, loc, to))) {
+      Value value = rewriter.create<LLVM::LoadOp>(loc, slotType, address(index));
+      if (slotType != storage)
+        value = rewriter.create<LLVM::TruncOp>(loc, storage, value);
+      results.push_back(value);
+    }
+    rewriter.replaceOp(op, packElements(rewriter, loc,
+                                        getTypeConverter()->convertType(op.getType()), results));
+    return success();
+  }
+  const LoweringContext &ctx_;
+};
+
+} // namespace
+
+int64_t scratchBytes(Operation *op) {
+  if (auto convert = dyn_cast<ConvertLayoutOp>(op)) {
+    auto type = convert.getSrc().getType();
+    unsigned bytes = std::max(1u, type.getElementTypeBitWidth() / 8);
+    return type.getNumElements() * bytes;
+  }
+  if (auto reduce = dyn_cast<tile::ReduceOp>(op)) {
+    auto type = reduce.getSrc().getType();
+    auto layout = DistributedLayout::get(type);
+    if (!layout)
+      return 0;
+    int64_t warps = layout->distinctWarps(layout->tileDimToRootDim()[reduce.getAxis()]);
+    if (warps <= 1)
+      return 0;
+    return type.getNumElements() / type.getDimSize(reduce.getAxis()) * warps * 4;
+  }
+  return 0;
+}
+
+void populateConvertLayoutOpPatterns(TileTypeConverter &converter, RewritePatternSet &patterns,
+                                     const LoweringContext &ctx) {
+  patterns.add<ConvertLayoutOpLowering>(converter, ctx);
+}
+
+} // namespace tessel::lowering

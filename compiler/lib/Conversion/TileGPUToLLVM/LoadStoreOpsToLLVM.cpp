@@ -1,0 +1,187 @@
+// tile.addptr, tile.load and tile.store.
+//
+// A thread's elements that are consecutive in memory are moved with one
+// vector access of up to 16 bytes. The width is the largest power of two
+// that the layout gives the thread contiguously, that AxisInfo proves
+// contiguous and aligned for the pointers, and over which the mask is
+// constant. Masked vectors are guarded by a branch (scf.if), which ptxas
+// turns into predicated loads and stores.
+#include "Lowering.h"
+
+#include <bit>
+
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+using namespace mlir;
+using namespace tessel::tilegpu;
+
+namespace tessel::lowering {
+namespace {
+
+unsigned storageBytes(Type pointee) { return std::max(1u, pointee.getIntOrFloatBitWidth() / 8); }
+
+/// Elements per vector access for a tile access through `ptr` with `mask`.
+int64_t vectorWidth(Value ptr, Value mask, const LoweringContext &ctx) {
+  auto type = dyn_cast<RankedTensorType>(ptr.getType());
+  if (!type)
+    return 1;
+  DistributedLayout layout = *DistributedLayout::get(type);
+  unsigned rootDim = layout.root().getOrder()[0];
+  auto tileDim = llvm::find(layout.tileDimToRootDim(), rootDim);
+  if (tileDim == layout.tileDimToRootDim().end())
+    return 1; // the fastest root dimension was sliced away
+  unsigned d = tileDim - layout.tileDimToRootDim().begin();
+  unsigned bytes = storageBytes(tile::getPointeeType(type));
+  AxisInfo info = ctx.axisInfo.get(ptr);
+  int64_t width = std::min<int64_t>(layout.contiguousPerThread(rootDim), info.contiguity[d]);
+  width = std::min<int64_t>(width, std::max<int64_t>(1, info.divisibility[d] / bytes));
+  width = std::min<int64_t>(width, 16 / bytes);
+  if (mask)
+    width = std::min<int64_t>(width, ctx.axisInfo.get(mask).constancy[d]);
+  return std::max<int64_t>(1, std::bit_floor(uint64_t(width)));
+}
+
+SmallVector<Value> elementsOf(OpBuilder &b, Location loc, Value converted, Type original) {
+  if (isa<RankedTensorType>(original))
+    return unpackElements(b, loc, converted);
+  return {converted};
+}
+
+struct AddPtrOpLowering : public ConvertOpToLLVMPattern<tile::AddPtrOp> {
+  using ConvertOpToLLVMPattern::ConvertOpToLLVMPattern;
+  LogicalResult matchAndRewrite(tile::AddPtrOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Type storage = getTypeConverter()->convertType(tile::getPointeeType(op.getType()));
+    auto ptrType = LLVM::LLVMPointerType::get(getContext(), 1);
+    SmallVector<Value> ptrs = elementsOf(rewriter, loc, adaptor.getPtr(), op.getType());
+    SmallVector<Value> offsets = elementsOf(rewriter, loc, adaptor.getOffset(), op.getType());
+    SmallVector<Value> results;
+    for (auto [ptr, offset] : llvm::zip(ptrs, offsets))
+      results.push_back(rewriter.create<LLVM::GEPOp>(loc, ptrType, storage, ptr, ValueRange{offset}));
+    if (!isa<RankedTensorType>(op.getType()))
+      rewriter.replaceOp(op, results[0]);
+    else
+      rewriter.replaceOp(op, packElements(rewriter, loc,
+                                          getTypeConverter()->convertType(op.getType()), results));
+    return success();
+  }
+};
+
+Value zeroOf(OpBuilder &b, Location loc, Type type) {
+  return b.create<LLVM::ZeroOp>(loc, type);
+}
+
+struct LoadOpLowering : public ConvertOpToLLVMPattern<tile::LoadOp> {
+  LoadOpLowering(TileTypeConverter &converter, const LoweringContext &ctx)
+      : ConvertOpToLLVMPattern(converter), ctx_(ctx) {}
+
+  LogicalResult matchAndRewrite(tile::LoadOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Type original = op.getType();
+    Type storage = getTypeConverter()->convertType(getElementTypeOrSelf(original));
+    SmallVector<Value> ptrs = elementsOf(rewriter, loc, adaptor.getPtr(), original);
+    SmallVector<Value> masks, others;
+    if (op.getMask())
+      masks = elementsOf(rewriter, loc, adaptor.getMask(), original);
+    if (op.getOther())
+      others = elementsOf(rewriter, loc, adaptor.getOther(), original);
+    int64_t width = vectorWidth(op.getPtr(), op.getMask(), ctx_);
+    unsigned bytes = storageBytes(storage);
+    Type vectorType = VectorType::get({width}, storage);
+
+    SmallVector<Value> results;
+    for (size_t i = 0; i < ptrs.size(); i += width) {
+      // What a masked-off vector yields: `other`, or zeros.
+      Value fallback = zeroOf(rewriter, loc, vectorType);
+      if (!others.empty())
+        for (int64_t j = 0; j < width; ++j)
+          fallback = rewriter.create<LLVM::InsertElementOp>(loc, fallback, others[i + j],
+                                                            i32Constant(rewriter, loc, j));
+      auto emitLoad = [&](OpBuilder &b) -> Value {
+        return b.create<LLVM::LoadOp>(loc, vectorType, ptrs[i], /*alignment=*/width * bytes);
+      };
+      Value vector;
+      if (masks.empty()) {
+        vector = emitLoad(rewriter);
+      } else {
+        auto guarded = rewriter.create<scf::IfOp>(
+            loc, masks[i],
+            [&](OpBuilder &b, Location) { b.create<scf::YieldOp>(loc, emitLoad(b)); },
+            [&](OpBuilder &b, Location) { b.create<scf::YieldOp>(loc, fallback); });
+        vector = guarded.getResult(0);
+      }
+      for (int64_t j = 0; j < width; ++j)
+        results.push_back(
+            rewriter.create<LLVM::ExtractElementOp>(loc, vector, i32Constant(rewriter, loc, j)));
+    }
+    if (!isa<RankedTensorType>(original))
+      rewriter.replaceOp(op, results[0]);
+    else
+      rewriter.replaceOp(op, packElements(rewriter, loc,
+                                          getTypeConverter()->convertType(original), results));
+    return success();
+  }
+  const LoweringContext &ctx_;
+};
+
+struct StoreOpLowering : public ConvertOpToLLVMPattern<tile::StoreOp> {
+  StoreOpLowering(TileTypeConverter &converter, const LoweringContext &ctx)
+      : ConvertOpToLLVMPattern(converter), ctx_(ctx) {}
+
+  LogicalResult matchAndRewrite(tile::StoreOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Type original = op.getValue().getType();
+    Type storage = getTypeConverter()->convertType(getElementTypeOrSelf(original));
+    SmallVector<Value> ptrs = elementsOf(rewriter, loc, adaptor.getPtr(), original);
+    SmallVector<Value> values = elementsOf(rewriter, loc, adaptor.getValue(), original);
+    SmallVector<Value> masks;
+    if (op.getMask())
+      masks = elementsOf(rewriter, loc, adaptor.getMask(), original);
+    int64_t width = vectorWidth(op.getPtr(), op.getMask(), ctx_);
+    unsigned bytes = storageBytes(storage);
+    Type vectorType = VectorType::get({width}, storage);
+
+    // Threads that hold replicas of other threads' elements do not store
+    // them again; a scalar is stored by thread 0 alone.
+    Value owner;
+    if (auto tensor = dyn_cast<RankedTensorType>(original)) {
+      DistributedLayout layout = *DistributedLayout::get(tensor);
+      owner = isFirstReplica(rewriter, loc, layout, placeThread(rewriter, loc, layout));
+    } else {
+      Value tid = rewriter.create<NVVM::ThreadIdXOp>(loc, rewriter.getI32Type());
+      owner = rewriter.create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::eq, tid,
+                                            i32Constant(rewriter, loc, 0));
+    }
+
+    for (size_t i = 0; i < ptrs.size(); i += width) {
+      Value vector = zeroOf(rewriter, loc, vectorType);
+      for (int64_t j = 0; j < width; ++j)
+        vector = rewriter.create<LLVM::InsertElementOp>(loc, vector, values[i + j],
+                                                        i32Constant(rewriter, loc, j));
+      Value predicate = owner;
+      if (!masks.empty())
+        predicate = rewriter.create<LLVM::AndOp>(loc, predicate, masks[i]);
+      auto guarded = rewriter.create<scf::IfOp>(loc, predicate, /*withElseRegion=*/false);
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(guarded.thenBlock());
+      rewriter.create<LLVM::StoreOp>(loc, vector, ptrs[i], /*alignment=*/width * bytes);
+    }
+    rewriter.eraseOp(op);
+    return success();
+  }
+  const LoweringContext &ctx_;
+};
+
+} // namespace
+
+void populateLoadStoreOpPatterns(TileTypeConverter &converter, RewritePatternSet &patterns,
+                                 const LoweringContext &ctx) {
+  patterns.add<AddPtrOpLowering>(converter);
+  patterns.add<LoadOpLowering, StoreOpLowering>(converter, ctx);
+}
+
+} // namespace tessel::lowering

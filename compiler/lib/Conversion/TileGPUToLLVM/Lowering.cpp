@@ -1,0 +1,128 @@
+#include "Lowering.h"
+
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+
+using namespace mlir;
+using namespace tessel::tilegpu;
+
+namespace tessel::lowering {
+
+TileTypeConverter::TileTypeConverter(MLIRContext *context) : LLVMTypeConverter(context) {
+  addConversion([context](tile::PointerType) {
+    return LLVM::LLVMPointerType::get(context, /*addressSpace=*/1);
+  });
+  addConversion([context](Float8E4M3FNType) { return IntegerType::get(context, 8); });
+  addConversion([context](Float8E5M2Type) { return IntegerType::get(context, 8); });
+  addConversion([this](RankedTensorType type) -> std::optional<Type> {
+    auto layout = DistributedLayout::get(type);
+    if (!layout)
+      return std::nullopt;
+    Type element = convertType(type.getElementType());
+    if (!element)
+      return std::nullopt;
+    SmallVector<Type> fields(layout->elemsPerThread(), element);
+    return LLVM::LLVMStructType::getLiteral(type.getContext(), fields);
+  });
+}
+
+SmallVector<Value> unpackElements(OpBuilder &b, Location loc, Value packed) {
+  auto structType = cast<LLVM::LLVMStructType>(packed.getType());
+  SmallVector<Value> elements;
+  for (int64_t i = 0, e = structType.getBody().size(); i < e; ++i)
+    elements.push_back(b.create<LLVM::ExtractValueOp>(loc, packed, i));
+  return elements;
+}
+
+Value packElements(OpBuilder &b, Location loc, Type structType, ValueRange elements) {
+  Value packed = b.create<LLVM::UndefOp>(loc, structType);
+  for (auto [i, element] : llvm::enumerate(elements))
+    packed = b.create<LLVM::InsertValueOp>(loc, packed, element, i);
+  return packed;
+}
+
+Value i32Constant(OpBuilder &b, Location loc, int64_t value) {
+  return b.create<LLVM::ConstantOp>(loc, b.getI32Type(), b.getI32IntegerAttr(value));
+}
+
+namespace {
+/// Splits `linear` into coordinates over `extents`, enumerating dimensions in
+/// `order` (fastest first).
+SmallVector<Value> delinearize(OpBuilder &b, Location loc, Value linear,
+                               ArrayRef<unsigned> extents, ArrayRef<unsigned> order) {
+  SmallVector<Value> coords(extents.size());
+  for (unsigned d : order) {
+    // Extents are powers of two: mask and shift.
+    unsigned extent = extents[d];
+    coords[d] = b.create<LLVM::AndOp>(loc, linear, i32Constant(b, loc, extent - 1));
+    linear = b.create<LLVM::LShrOp>(loc, linear, i32Constant(b, loc, llvm::Log2_32(extent)));
+  }
+  return coords;
+}
+} // namespace
+
+ThreadPlacement placeThread(OpBuilder &b, Location loc, const DistributedLayout &layout) {
+  ThreadPlacement placement;
+  Value tid = b.create<NVVM::ThreadIdXOp>(loc, b.getI32Type());
+  placement.laneId = b.create<LLVM::AndOp>(loc, tid, i32Constant(b, loc, 31));
+  placement.warpId = b.create<LLVM::LShrOp>(loc, tid, i32Constant(b, loc, 5));
+  BlockedEncodingAttr root = layout.root();
+  placement.laneCoord =
+      delinearize(b, loc, placement.laneId, root.getThreadsPerWarp(), root.getOrder());
+  placement.warpCoord =
+      delinearize(b, loc, placement.warpId, root.getWarpsPerCTA(), root.getOrder());
+  for (unsigned d = 0; d < layout.rootRank(); ++d) {
+    Value threadCoord = b.create<LLVM::AddOp>(
+        loc,
+        b.create<LLVM::MulOp>(loc, placement.warpCoord[d],
+                              i32Constant(b, loc, root.getThreadsPerWarp()[d])),
+        placement.laneCoord[d]);
+    placement.firstIndex.push_back(b.create<LLVM::MulOp>(
+        loc, threadCoord, i32Constant(b, loc, root.getSizePerThread()[d])));
+  }
+  return placement;
+}
+
+SmallVector<SmallVector<Value>> elementIndices(OpBuilder &b, Location loc,
+                                               const DistributedLayout &layout,
+                                               const ThreadPlacement &placement) {
+  SmallVector<SmallVector<Value>> indices;
+  for (int64_t i = 0, e = layout.elemsPerThread(); i < e; ++i) {
+    SmallVector<int64_t> coords = layout.elementCoords(i);
+    SmallVector<Value> index;
+    for (unsigned rootDim : layout.tileDimToRootDim()) {
+      int64_t extent = layout.rootShape()[rootDim];
+      Value value = b.create<LLVM::AddOp>(
+          loc, placement.firstIndex[rootDim],
+          i32Constant(b, loc, layout.elementOffset(rootDim, coords[rootDim])));
+      // Replicated layouts wrap around the tile: index mod extent.
+      index.push_back(b.create<LLVM::AndOp>(loc, value, i32Constant(b, loc, extent - 1)));
+    }
+    indices.push_back(std::move(index));
+  }
+  return indices;
+}
+
+Value isFirstReplica(OpBuilder &b, Location loc, const DistributedLayout &layout,
+                     const ThreadPlacement &placement) {
+  Value result = b.create<LLVM::ConstantOp>(loc, b.getI1Type(), b.getBoolAttr(true));
+  for (unsigned d = 0; d < layout.rootRank(); ++d) {
+    auto check = [&](Value coord, int64_t distinct, int64_t extent) {
+      if (distinct >= extent)
+        return;
+      Value ok = b.create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::ult, coord,
+                                        i32Constant(b, loc, distinct));
+      result = b.create<LLVM::AndOp>(loc, result, ok);
+    };
+    check(placement.laneCoord[d], layout.distinctLanes(d),
+          layout.root().getThreadsPerWarp()[d]);
+    check(placement.warpCoord[d], layout.distinctWarps(d), layout.root().getWarpsPerCTA()[d]);
+  }
+  return result;
+}
+
+Value scratchBase(OpBuilder &b, Location loc, const LoweringContext &ctx) {
+  return b.create<LLVM::AddressOfOp>(loc, LLVM::LLVMPointerType::get(b.getContext(), 3),
+                                     ctx.scratchSymbol);
+}
+
+} // namespace tessel::lowering

@@ -1,0 +1,94 @@
+// Shared pieces of the tilegpu -> LLVM lowering: the type converter, the
+// per-thread view of a tile, and the populate functions of each op family.
+//
+// A tile becomes, in each thread, the list of elements that thread holds
+// (DistributedLayout defines which and in what order), carried between ops as
+// an LLVM struct that LLVM's SROA later dissolves into registers.
+#pragma once
+
+#include "tessel/Analysis/AxisInfo.h"
+#include "tessel/Dialect/TileGPU/IR/Layout.h"
+
+#include "mlir/Conversion/LLVMCommon/Pattern.h"
+#include "mlir/Conversion/LLVMCommon/TypeConverter.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+
+namespace tessel::lowering {
+
+/// What patterns need to know beyond their op.
+struct LoweringContext {
+  const AxisInfoAnalysis &axisInfo;
+  /// Compute capability as major * 10 + minor (80, 89, 90).
+  int computeCapability;
+  unsigned numWarps;
+  /// Symbol of the CTA's shared-memory scratch buffer.
+  llvm::StringRef scratchSymbol;
+};
+
+/// Converts tiles to structs of their per-thread elements, tile pointers to
+/// global-memory LLVM pointers and fp8 values to their i8 storage.
+class TileTypeConverter : public mlir::LLVMTypeConverter {
+public:
+  explicit TileTypeConverter(mlir::MLIRContext *context);
+};
+
+/// Splits a converted tile into its per-thread elements, and back.
+llvm::SmallVector<mlir::Value> unpackElements(mlir::OpBuilder &b, mlir::Location loc,
+                                              mlir::Value packed);
+mlir::Value packElements(mlir::OpBuilder &b, mlir::Location loc, mlir::Type structType,
+                         mlir::ValueRange elements);
+
+/// Integer constants in the LLVM dialect.
+mlir::Value i32Constant(mlir::OpBuilder &b, mlir::Location loc, int64_t value);
+
+/// Where the calling thread sits in a layout: per root dimension, the index
+/// of its first element (threadCoord * sizePerThread), and whether it is the
+/// first of the threads holding a replicated copy.
+struct ThreadPlacement {
+  llvm::SmallVector<mlir::Value> firstIndex;   // i32, per root dimension
+  llvm::SmallVector<mlir::Value> laneCoord;    // i32, per root dimension
+  llvm::SmallVector<mlir::Value> warpCoord;    // i32, per root dimension
+  mlir::Value laneId, warpId;                  // i32
+};
+ThreadPlacement placeThread(mlir::OpBuilder &b, mlir::Location loc,
+                            const tilegpu::DistributedLayout &layout);
+
+/// The tile index (one i32 per tile dimension) of each element the thread
+/// holds, in the thread's element order.
+llvm::SmallVector<llvm::SmallVector<mlir::Value>>
+elementIndices(mlir::OpBuilder &b, mlir::Location loc, const tilegpu::DistributedLayout &layout,
+               const ThreadPlacement &placement);
+
+/// An i1 that is true in exactly one of the threads holding copies of the
+/// thread's elements (replicas of a tile smaller than the CTA tile).
+mlir::Value isFirstReplica(mlir::OpBuilder &b, mlir::Location loc,
+                           const tilegpu::DistributedLayout &layout,
+                           const ThreadPlacement &placement);
+
+/// Address of the shared-memory scratch buffer (addrspace 3).
+mlir::Value scratchBase(mlir::OpBuilder &b, mlir::Location loc, const LoweringContext &ctx);
+/// Bytes of scratch an op needs (0 when it needs none).
+int64_t scratchBytes(mlir::Operation *op);
+
+/// fp8 conversions, bit-exact with PTX cvt.rn.satfinite (see FpConversions.cpp).
+llvm::SmallVector<mlir::Value> truncateToFp8(mlir::OpBuilder &b, mlir::Location loc,
+                                             mlir::ValueRange f32Values, mlir::Type fp8Type,
+                                             const LoweringContext &ctx);
+mlir::Value extendFp8ToF32(mlir::OpBuilder &b, mlir::Location loc, mlir::Value storage,
+                           mlir::Type fp8Type);
+
+void populateGridOpPatterns(TileTypeConverter &converter, mlir::RewritePatternSet &patterns,
+                            const LoweringContext &ctx);
+void populateElementwiseOpPatterns(TileTypeConverter &converter,
+                                   mlir::RewritePatternSet &patterns, const LoweringContext &ctx);
+void populateLoadStoreOpPatterns(TileTypeConverter &converter, mlir::RewritePatternSet &patterns,
+                                 const LoweringContext &ctx);
+void populateReduceOpPatterns(TileTypeConverter &converter, mlir::RewritePatternSet &patterns,
+                              const LoweringContext &ctx);
+void populateConvertLayoutOpPatterns(TileTypeConverter &converter,
+                                     mlir::RewritePatternSet &patterns,
+                                     const LoweringContext &ctx);
+void populateFuncOpPatterns(TileTypeConverter &converter, mlir::RewritePatternSet &patterns,
+                            const LoweringContext &ctx);
+
+} // namespace tessel::lowering

@@ -1,0 +1,107 @@
+// The convert-tilegpu-to-llvm pass (see Passes.td): assembles the op-family
+// patterns and runs them, then lowers the structured control flow the
+// patterns emit (guarded accesses, loops) to LLVM branches.
+#include "Lowering.h"
+#include "tessel/Conversion/Passes.h"
+
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/Patterns.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace tessel {
+#define GEN_PASS_DEF_CONVERTTILEGPUTOLLVM
+#include "tessel/Conversion/Passes.h.inc"
+} // namespace tessel
+
+using namespace mlir;
+using namespace tessel;
+using namespace tessel::lowering;
+
+namespace {
+
+constexpr llvm::StringLiteral kScratchSymbol = "tessel_scratch";
+
+/// "sm_90a" -> 90.
+int parseComputeCapability(StringRef target) {
+  int value = 0;
+  target.consume_front("sm_");
+  target.consumeInteger(10, value);
+  return value;
+}
+
+struct ConvertTileGPUToLLVM
+    : public tessel::impl::ConvertTileGPUToLLVMBase<ConvertTileGPUToLLVM> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *context = &getContext();
+    auto numWarpsAttr = module->getAttrOfType<IntegerAttr>(tilegpu::TileGPUDialect::kNumWarpsAttrName);
+    auto targetAttr = module->getAttrOfType<StringAttr>(tilegpu::TileGPUDialect::kTargetAttrName);
+    if (!numWarpsAttr || !targetAttr) {
+      module.emitError("module has no tilegpu.num_warps/tilegpu.target: run "
+                       "convert-tile-to-tilegpu first");
+      return signalPassFailure();
+    }
+
+    // The shared-memory scratch serves one op at a time: size it for the largest.
+    int64_t scratch = 0;
+    module.walk([&](Operation *op) { scratch = std::max(scratch, scratchBytes(op)); });
+    if (scratch > 0) {
+      OpBuilder builder(module.getBodyRegion());
+      auto arrayType = LLVM::LLVMArrayType::get(builder.getIntegerType(8), scratch);
+      builder.create<LLVM::GlobalOp>(module.getLoc(), arrayType, /*isConstant=*/false,
+                                     LLVM::Linkage::Internal, kScratchSymbol, Attribute(),
+                                     /*alignment=*/16, /*addrSpace=*/3);
+    }
+
+    AxisInfoAnalysis axisInfo(module);
+    LoweringContext ctx{axisInfo, parseComputeCapability(targetAttr.getValue()),
+                        unsigned(numWarpsAttr.getInt()), kScratchSymbol};
+    TileTypeConverter converter(context);
+
+    RewritePatternSet patterns(context);
+    populateGridOpPatterns(converter, patterns, ctx);
+    populateElementwiseOpPatterns(converter, patterns, ctx);
+    populateLoadStoreOpPatterns(converter, patterns, ctx);
+    populateReduceOpPatterns(converter, patterns, ctx);
+    populateConvertLayoutOpPatterns(converter, patterns, ctx);
+    populateFuncOpPatterns(converter, patterns, ctx);
+    arith::populateArithToLLVMConversionPatterns(converter, patterns);
+
+    ConversionTarget target(*context);
+    target.addLegalDialect<LLVM::LLVMDialect, NVVM::NVVMDialect>();
+    target.addIllegalDialect<tile::TileDialect, tilegpu::TileGPUDialect, arith::ArithDialect,
+                             math::MathDialect, func::FuncDialect>();
+    scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns, target);
+    if (failed(applyPartialConversion(module, target, std::move(patterns))))
+      return signalPassFailure();
+
+    // Guarded accesses and loops -> blocks and branches, in two steps:
+    // structured control flow to cf, then cf to LLVM.
+    RewritePatternSet scfPatterns(context);
+    populateSCFToControlFlowConversionPatterns(scfPatterns);
+    ConversionTarget scfTarget(*context);
+    scfTarget.addIllegalDialect<scf::SCFDialect>();
+    scfTarget.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    if (failed(applyPartialConversion(module, scfTarget, std::move(scfPatterns))))
+      return signalPassFailure();
+
+    RewritePatternSet cfPatterns(context);
+    cf::populateControlFlowToLLVMConversionPatterns(converter, cfPatterns);
+    ConversionTarget cfTarget(*context);
+    cfTarget.addLegalDialect<LLVM::LLVMDialect, NVVM::NVVMDialect>();
+    cfTarget.addIllegalDialect<cf::ControlFlowDialect>();
+    cfTarget.addLegalOp<UnrealizedConversionCastOp>();
+    if (failed(applyPartialConversion(module, cfTarget, std::move(cfPatterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,205 @@
+#include "tessel/Compiler/Pipeline.h"
+
+#include "tessel/Conversion/Passes.h"
+#include "tessel/Target/PTX.h"
+
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "mlir/Transforms/Passes.h"
+
+#include "llvm/Config/llvm-config.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace tessel {
+
+const std::vector<std::string> &supportedArchitectures() {
+  static const std::vector<std::string> archs = {"sm_80", "sm_86", "sm_89", "sm_90a"};
+  return archs;
+}
+
+Expected<int> parseArchitecture(std::string_view arch) {
+  for (const std::string &known : supportedArchitectures()) {
+    if (arch != known)
+      continue;
+    return (known[3] - '0') * 10 + (known[4] - '0');
+  }
+  return Error(fmt::format("unsupported target architecture '{}': Tessel compiles for {}", arch,
+                           fmt::join(supportedArchitectures(), ", ")));
+}
+
+std::string CompileOptions::cacheKeyText() const {
+  return fmt::format("arch={};num_warps={}", arch, numWarps);
+}
+
+std::string_view stageName(Stage stage) {
+  switch (stage) {
+  case Stage::Tile:
+    return "tile";
+  case Stage::TileGPU:
+    return "tilegpu";
+  case Stage::LLVMDialect:
+    return "llvm";
+  case Stage::LLVMIR:
+    return "llvm-ir";
+  case Stage::PTX:
+    return "ptx";
+  }
+  return "?";
+}
+
+std::string_view compilerVersion() {
+  static const std::string version = fmt::format("tessel-{}+llvm-{}", TESSEL_VERSION,
+                                                 LLVM_VERSION_STRING);
+  return version;
+}
+
+namespace {
+
+template <typename Printable> std::string print(Printable &&printable) {
+  std::string text;
+  llvm::raw_string_ostream stream(text);
+  if constexpr (std::is_same_v<std::decay_t<Printable>, llvm::Module>)
+    printable.print(stream, /*AAW=*/nullptr);
+  else
+    printable.print(stream);
+  return text;
+}
+
+/// Collects MLIR diagnostics so that a failure returns them in its Error
+/// instead of printing them on stderr.
+class DiagnosticCollector {
+public:
+  explicit DiagnosticCollector(mlir::MLIRContext *context)
+      : handler_(context, [this](mlir::Diagnostic &diagnostic) {
+          messages_ += fmt::format("\n  {}: {}", print(diagnostic.getLocation()),
+                                   diagnostic.str());
+          for (const mlir::Diagnostic &note : diagnostic.getNotes())
+            messages_ += fmt::format("\n    note: {}", note.str());
+          return mlir::success();
+        }) {}
+  const std::string &messages() const { return messages_; }
+
+private:
+  std::string messages_;
+  mlir::ScopedDiagnosticHandler handler_;
+};
+
+class Pipeline {
+public:
+  Pipeline(mlir::ModuleOp module, const CompileOptions &options)
+      : module_(module), options_(options) {}
+
+  Expected<CompiledKernel> run(Stage stopAfter) {
+    DiagnosticCollector diagnostics(module_.getContext());
+    auto fail = [&](Stage stage, std::string_view what) {
+      return Error(fmt::format("compiling {} for {} failed at stage '{}': {}{}", kernelName(),
+                               options_.arch, stageName(stage), what,
+                               diagnostics.messages()));
+    };
+
+    Expected<int> capability = parseArchitecture(options_.arch);
+    if (!capability)
+      return capability.error();
+
+    mlir::PassManager tilePasses(module_.getContext());
+    tilePasses.addPass(mlir::createCanonicalizerPass());
+    tilePasses.addPass(mlir::createCSEPass());
+    if (mlir::failed(module_.verify()) || mlir::failed(tilePasses.run(module_)))
+      return fail(Stage::Tile, "invalid tile IR");
+    dump(Stage::Tile, print(module_), "mlir");
+    if (stopAfter == Stage::Tile)
+      return finishEarly();
+
+    mlir::PassManager gpuPasses(module_.getContext());
+    gpuPasses.addPass(createConvertTileToTileGPU(
+        ConvertTileToTileGPUOptions{options_.numWarps, options_.arch}));
+    if (mlir::failed(gpuPasses.run(module_)))
+      return fail(Stage::TileGPU, "layout assignment failed");
+    dump(Stage::TileGPU, print(module_), "mlir");
+    if (stopAfter == Stage::TileGPU)
+      return finishEarly();
+
+    mlir::PassManager llvmPasses(module_.getContext());
+    llvmPasses.addPass(createConvertTileGPUToLLVM());
+    llvmPasses.addPass(mlir::createReconcileUnrealizedCastsPass());
+    llvmPasses.addPass(mlir::createCanonicalizerPass());
+    if (mlir::failed(llvmPasses.run(module_)))
+      return fail(Stage::LLVMDialect, "lowering to LLVM failed");
+    dump(Stage::LLVMDialect, print(module_), "mlir");
+    if (stopAfter == Stage::LLVMDialect)
+      return finishEarly();
+
+    llvm::LLVMContext llvmContext;
+    std::unique_ptr<llvm::Module> llvmModule =
+        mlir::translateModuleToLLVMIR(module_, llvmContext, kernelName());
+    if (!llvmModule)
+      return fail(Stage::LLVMIR, "translation to LLVM IR failed");
+    Expected<std::string> ptx = emitPTX(*llvmModule, options_.arch);
+    // emitPTX optimizes in place: the dump shows what the backend compiled.
+    dump(Stage::LLVMIR, print(*llvmModule), "ll");
+    if (!ptx)
+      return fail(Stage::PTX, ptx.error().message());
+    dump(Stage::PTX, *ptx, "ptx");
+
+    CompiledKernel kernel = finishEarly();
+    if (stopAfter == Stage::LLVMIR)
+      kernel.stageText = print(*llvmModule);
+    else
+      kernel.ptx = std::move(*ptx);
+    return kernel;
+  }
+
+private:
+  std::string kernelName() {
+    std::string name = "kernel";
+    module_.walk([&](mlir::Operation *op) {
+      if (auto symbol = op->getAttrOfType<mlir::StringAttr>("sym_name"))
+        name = symbol.str();
+    });
+    return name;
+  }
+
+  CompiledKernel finishEarly() {
+    CompiledKernel kernel;
+    kernel.name = kernelName();
+    kernel.arch = options_.arch;
+    kernel.numThreads = options_.numWarps * 32;
+    kernel.stageText = print(module_);
+    return kernel;
+  }
+
+  void dump(Stage stage, const std::string &text, std::string_view extension) {
+    if (options_.dumpDirectory.empty())
+      return;
+    std::filesystem::path dir(options_.dumpDirectory);
+    std::error_code ignored;
+    std::filesystem::create_directories(dir, ignored);
+    std::ofstream(dir / fmt::format("{}.{}-{}.{}", kernelName(), int(stage), stageName(stage),
+                                    extension))
+        << text;
+  }
+
+  mlir::ModuleOp module_;
+  const CompileOptions &options_;
+};
+
+} // namespace
+
+Expected<CompiledKernel> compileModule(mlir::ModuleOp module, const CompileOptions &options,
+                                       Stage stopAfter) {
+  return Pipeline(module, options).run(stopAfter);
+}
+
+} // namespace tessel

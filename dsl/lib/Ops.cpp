@@ -1,0 +1,678 @@
+// The DSL's operations: each checks its operands, reports misuse with the
+// caller's source line, and records tile-dialect IR.
+#include "Trace.h"
+
+#include "tessel/Dialect/Tile/IR/Tile.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+#include <fmt/format.h>
+
+#include <bit>
+
+namespace tessel::dsl {
+
+using detail::Trace;
+
+namespace {
+
+bool isPowerOfTwo(int64_t n) { return n > 0 && std::has_single_bit(uint64_t(n)); }
+
+std::string shapeText(const std::vector<int64_t> &shape) {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
+}
+
+/// The per-op context every helper below needs.
+struct OpContext {
+  Trace &trace;
+  std::string_view op;
+  std::source_location where;
+
+  OpContext(std::string_view op, const std::source_location &where)
+      : trace(Trace::current(op, where)), op(op), where(where) {}
+
+  mlir::OpBuilder &b() { return trace.builder(); }
+  mlir::Location loc() { return trace.location(where); }
+  [[noreturn]] void fail(const std::string &message) { trace.fail(where, op, message); }
+  mlir::Value ir(const Value &value) { return trace.unwrap(value, op, where); }
+  Value wrap(mlir::Value value) { return trace.wrap(value); }
+
+  Value scalarConstant(DType dtype, double real, int64_t integer, bool isReal) {
+    mlir::Type type = trace.elementType(dtype);
+    mlir::TypedAttr attr;
+    if (isFloat(dtype)) {
+      if (isFloat8(dtype)) // fp8 constants are built in f32 and converted.
+        return convert(scalarConstant(DType::F32, real, integer, isReal), dtype);
+      attr = b().getFloatAttr(type, isReal ? real : double(integer));
+    } else {
+      if (isReal)
+        fail(fmt::format("the floating-point number {} cannot be used as {}; convert the other "
+                         "operand with .to(f32) or write an integer",
+                         real, name(dtype)));
+      attr = b().getIntegerAttr(type, dtype == DType::I1 ? (integer != 0) : integer);
+    }
+    return wrap(b().create<mlir::arith::ConstantOp>(loc(), attr));
+  }
+
+  /// A number operand becomes a scalar of `like`'s dtype (an i32 offset for
+  /// pointers).
+  Value materialize(const Operand &operand, const ValueType &like) {
+    if (operand.kind() == Operand::Kind::Value) {
+      ir(operand.value()); // validity check
+      return operand.value();
+    }
+    DType dtype = like.isPointer ? DType::I32 : like.dtype;
+    return scalarConstant(dtype, operand.real(), operand.integer(),
+                          operand.kind() == Operand::Kind::Float);
+  }
+
+  std::vector<int64_t> broadcastShape(const std::vector<std::vector<int64_t>> &shapes) {
+    size_t rank = 0;
+    for (const auto &shape : shapes)
+      rank = std::max(rank, shape.size());
+    std::vector<int64_t> result(rank, 1);
+    for (const auto &shape : shapes) {
+      for (size_t i = 0; i < shape.size(); ++i) {
+        int64_t &dim = result[rank - shape.size() + i];
+        if (dim == 1)
+          dim = shape[i];
+        else if (shape[i] != 1 && shape[i] != dim) {
+          std::vector<std::string> texts;
+          for (const auto &s : shapes)
+            texts.push_back(shapeText(s));
+          fail(fmt::format("shapes {} do not broadcast (dimension {} differs)",
+                           fmt::join(texts, " and "), i));
+        }
+      }
+    }
+    return result;
+  }
+
+  /// Splats, expands and broadcasts `value` to `shape`.
+  Value broadcastTo(const Value &value, const std::vector<int64_t> &shape) {
+    if (value.shape() == shape)
+      return value;
+    if (shape.empty())
+      fail(fmt::format("cannot broadcast {} to a scalar", value.type().str()));
+    mlir::Value current = ir(value);
+    ValueType type = value.type();
+    if (type.isScalar()) {
+      type.shape = shape;
+      return wrap(b().create<tile::SplatOp>(loc(), trace.irType(type), current));
+    }
+    if (type.shape.size() > shape.size())
+      fail(fmt::format("cannot broadcast {} to the lower-rank shape {}", type.str(),
+                       shapeText(shape)));
+    while (type.shape.size() < shape.size()) {
+      type.shape.insert(type.shape.begin(), 1);
+      current = b().create<tile::ExpandDimsOp>(loc(), trace.irType(type), current,
+                                               b().getI32IntegerAttr(0));
+    }
+    for (size_t i = 0; i < shape.size(); ++i)
+      if (type.shape[i] != shape[i] && type.shape[i] != 1)
+        fail(fmt::format("cannot broadcast {} to {}", value.type().str(), shapeText(shape)));
+    if (type.shape != shape) {
+      type.shape = shape;
+      current = b().create<tile::BroadcastOp>(loc(), trace.irType(type), current);
+    }
+    return wrap(current);
+  }
+
+  /// Materializes numbers and broadcasts operands to a common shape.
+  std::vector<Value> unify(std::initializer_list<const Operand *> operands) {
+    const ValueType *like = nullptr;
+    for (const Operand *operand : operands)
+      if (operand->kind() == Operand::Kind::Value && !like)
+        like = &operand->value().type();
+    if (!like)
+      fail("needs at least one tile or scalar Value; all operands are C++ numbers");
+    ValueType reference = *like;
+    std::vector<Value> values;
+    std::vector<std::vector<int64_t>> shapes;
+    for (const Operand *operand : operands) {
+      values.push_back(materialize(*operand, reference));
+      shapes.push_back(values.back().shape());
+    }
+    std::vector<int64_t> shape = broadcastShape(shapes);
+    for (Value &value : values)
+      value = broadcastTo(value, shape);
+    return values;
+  }
+
+  void requireSameDType(const Value &a, const Value &b) {
+    if (a.dtype() != b.dtype() || a.isPointer() != b.isPointer())
+      fail(fmt::format("operand dtypes differ: {} and {}; convert one with .to()",
+                       a.type().str(), b.type().str()));
+  }
+  void requireNumber(const Value &value) {
+    if (value.isPointer())
+      fail(fmt::format("operand is a pointer ({}); only + and - with integer offsets apply "
+                       "to pointers",
+                       value.type().str()));
+  }
+
+  Value convert(const Value &value, DType to);
+};
+
+Value OpContext::convert(const Value &value, DType to) {
+  DType from = value.dtype();
+  if (value.isPointer())
+    fail(fmt::format("cannot convert pointers ({}) to {}", value.type().str(), name(to)));
+  if (from == to)
+    return value;
+  ValueType resultType = value.type();
+  resultType.dtype = to;
+  mlir::Type type = trace.irType(resultType);
+  mlir::Value x = ir(value);
+  auto bits = [](DType d) { return byteSize(d) * 8 - (d == DType::I1 ? 7 : 0); };
+  mlir::Value result;
+  if (isFloat(from) && isFloat(to)) {
+    if (isFloat8(to))
+      result = b().create<tile::FpTruncSatOp>(loc(), type, x);
+    else if (isFloat8(from) || bits(to) > bits(from))
+      result = b().create<mlir::arith::ExtFOp>(loc(), type, x);
+    else if (bits(to) < bits(from))
+      result = b().create<mlir::arith::TruncFOp>(loc(), type, x);
+    else // f16 <-> bf16: through f32, exactly representable there.
+      return convert(convert(value, DType::F32), to);
+  } else if (isInteger(from) && isFloat(to)) {
+    if (isFloat8(to))
+      return convert(convert(value, DType::F32), to);
+    if (from == DType::I1)
+      result = b().create<mlir::arith::UIToFPOp>(loc(), type, x);
+    else
+      result = b().create<mlir::arith::SIToFPOp>(loc(), type, x);
+  } else if (isFloat(from) && isInteger(to)) {
+    if (isFloat8(from))
+      return convert(convert(value, DType::F32), to);
+    if (to == DType::I1)
+      return wrap(b().create<mlir::arith::CmpFOp>(
+          loc(), mlir::arith::CmpFPredicate::UNE, x,
+          ir(broadcastTo(scalarConstant(from, 0, 0, true), value.shape()))));
+    result = b().create<mlir::arith::FPToSIOp>(loc(), type, x);
+  } else {
+    if (to == DType::I1)
+      return wrap(b().create<mlir::arith::CmpIOp>(
+          loc(), mlir::arith::CmpIPredicate::ne, x,
+          ir(broadcastTo(scalarConstant(from, 0, 0, false), value.shape()))));
+    if (bits(to) > bits(from))
+      result = from == DType::I1 ? b().create<mlir::arith::ExtUIOp>(loc(), type, x).getResult()
+                                 : b().create<mlir::arith::ExtSIOp>(loc(), type, x).getResult();
+    else
+      result = b().create<mlir::arith::TruncIOp>(loc(), type, x);
+  }
+  return wrap(result);
+}
+
+enum class Arith { Add, Sub, Mul, Div, Rem, And, Or, Xor, Shl, Shr, Min, Max };
+
+Value arithmetic(Arith kind, std::string_view opName, const Operand &a, const Operand &b) {
+  OpContext c(opName, a.kind() == Operand::Kind::Value ? a.where() : b.where());
+  std::vector<Value> v = c.unify({&a, &b});
+  mlir::Value x = c.ir(v[0]), y = c.ir(v[1]);
+  mlir::OpBuilder &bld = c.b();
+  mlir::Location loc = c.loc();
+
+  // Pointer arithmetic: pointer +/- integer offsets, in elements.
+  if (v[0].isPointer() || v[1].isPointer()) {
+    bool ok = (kind == Arith::Add || kind == Arith::Sub) && v[0].isPointer() &&
+              !v[1].isPointer() && isInteger(v[1].dtype()) && v[1].dtype() != DType::I1;
+    if (kind == Arith::Add && !ok && v[1].isPointer() && !v[0].isPointer() &&
+        isInteger(v[0].dtype()) && v[0].dtype() != DType::I1) {
+      std::swap(v[0], v[1]);
+      std::swap(x, y);
+      ok = true;
+    }
+    if (!ok)
+      c.fail(fmt::format("pointer arithmetic takes a pointer and i8/i32/i64 offsets, got {} "
+                         "and {}",
+                         v[0].type().str(), v[1].type().str()));
+    if (kind == Arith::Sub) {
+      mlir::Value zero = c.ir(c.broadcastTo(c.scalarConstant(v[1].dtype(), 0, 0, false),
+                                            v[1].shape()));
+      y = bld.create<mlir::arith::SubIOp>(loc, zero, y);
+    }
+    return c.wrap(bld.create<tile::AddPtrOp>(loc, x.getType(), x, y));
+  }
+
+  c.requireSameDType(v[0], v[1]);
+  DType dtype = v[0].dtype();
+  if (isFloat8(dtype))
+    c.fail(fmt::format("arithmetic on {} is not supported: convert to f32 first with .to(f32)",
+                       v[0].type().str()));
+  bool fp = isFloat(dtype);
+  bool bitwise = kind == Arith::And || kind == Arith::Or || kind == Arith::Xor ||
+                 kind == Arith::Shl || kind == Arith::Shr;
+  if (fp && bitwise)
+    c.fail(fmt::format("bitwise operations need integer or i1 operands, got {}; use .bitcast() "
+                       "to operate on the bits",
+                       v[0].type().str()));
+  if (dtype == DType::I1 && !bitwise)
+    c.fail(fmt::format("arithmetic on masks (i1) is not defined; use &, | and ^, or convert "
+                       "with .to(i32)"));
+  switch (kind) {
+  case Arith::Add:
+    return c.wrap(fp ? bld.create<mlir::arith::AddFOp>(loc, x, y).getResult()
+                     : bld.create<mlir::arith::AddIOp>(loc, x, y).getResult());
+  case Arith::Sub:
+    return c.wrap(fp ? bld.create<mlir::arith::SubFOp>(loc, x, y).getResult()
+                     : bld.create<mlir::arith::SubIOp>(loc, x, y).getResult());
+  case Arith::Mul:
+    return c.wrap(fp ? bld.create<mlir::arith::MulFOp>(loc, x, y).getResult()
+                     : bld.create<mlir::arith::MulIOp>(loc, x, y).getResult());
+  case Arith::Div:
+    return c.wrap(fp ? bld.create<mlir::arith::DivFOp>(loc, x, y).getResult()
+                     : bld.create<mlir::arith::DivSIOp>(loc, x, y).getResult());
+  case Arith::Rem:
+    return c.wrap(fp ? bld.create<mlir::arith::RemFOp>(loc, x, y).getResult()
+                     : bld.create<mlir::arith::RemSIOp>(loc, x, y).getResult());
+  case Arith::Min:
+    return c.wrap(fp ? bld.create<mlir::arith::MinNumFOp>(loc, x, y).getResult()
+                     : bld.create<mlir::arith::MinSIOp>(loc, x, y).getResult());
+  case Arith::Max:
+    return c.wrap(fp ? bld.create<mlir::arith::MaxNumFOp>(loc, x, y).getResult()
+                     : bld.create<mlir::arith::MaxSIOp>(loc, x, y).getResult());
+  case Arith::And:
+    return c.wrap(bld.create<mlir::arith::AndIOp>(loc, x, y));
+  case Arith::Or:
+    return c.wrap(bld.create<mlir::arith::OrIOp>(loc, x, y));
+  case Arith::Xor:
+    return c.wrap(bld.create<mlir::arith::XOrIOp>(loc, x, y));
+  case Arith::Shl:
+    return c.wrap(bld.create<mlir::arith::ShLIOp>(loc, x, y));
+  case Arith::Shr:
+    return c.wrap(bld.create<mlir::arith::ShRUIOp>(loc, x, y));
+  }
+  return {};
+}
+
+enum class Compare { Lt, Le, Gt, Ge, Eq, Ne };
+
+Value comparison(Compare kind, std::string_view opName, const Operand &a, const Operand &b) {
+  OpContext c(opName, a.kind() == Operand::Kind::Value ? a.where() : b.where());
+  std::vector<Value> v = c.unify({&a, &b});
+  c.requireNumber(v[0]);
+  c.requireNumber(v[1]);
+  c.requireSameDType(v[0], v[1]);
+  if (isFloat8(v[0].dtype()))
+    c.fail("comparing fp8 values is not supported: convert to f32 first");
+  mlir::Value x = c.ir(v[0]), y = c.ir(v[1]);
+  if (isFloat(v[0].dtype())) {
+    using P = mlir::arith::CmpFPredicate;
+    // Ordered comparisons are false on NaN; != is true on NaN (as in C++).
+    P predicate[] = {P::OLT, P::OLE, P::OGT, P::OGE, P::OEQ, P::UNE};
+    return c.wrap(c.b().create<mlir::arith::CmpFOp>(c.loc(), predicate[int(kind)], x, y));
+  }
+  using P = mlir::arith::CmpIPredicate;
+  P predicate[] = {P::slt, P::sle, P::sgt, P::sge, P::eq, P::ne};
+  return c.wrap(c.b().create<mlir::arith::CmpIOp>(c.loc(), predicate[int(kind)], x, y));
+}
+
+template <typename FloatOp>
+Value floatMath(std::string_view opName, const Operand &x, const std::source_location &where) {
+  OpContext c(opName, where);
+  Value v = c.unify({&x})[0];
+  if (v.isPointer() || v.dtype() != DType::F32)
+    c.fail(fmt::format("needs an f32 operand, got {}{}", v.type().str(),
+                       isFloat(v.dtype()) && !v.isPointer() ? "; convert with .to(f32)" : ""));
+  return c.wrap(c.b().create<FloatOp>(c.loc(), c.ir(v)));
+}
+
+Value reduce(tile::ReduceKind kind, std::string_view opName, const Value &x, int axis,
+             const std::source_location &where) {
+  OpContext c(opName, where);
+  mlir::Value src = c.ir(x);
+  c.requireNumber(x);
+  if (x.isScalar())
+    c.fail(fmt::format("reduces a tile along an axis, got the scalar {}", x.type().str()));
+  if (axis < 0 || axis >= x.rank())
+    c.fail(fmt::format("axis {} does not exist in {} (rank {})", axis, x.type().str(),
+                       x.rank()));
+  if (x.dtype() != DType::F32 && x.dtype() != DType::I32)
+    c.fail(fmt::format("reductions take f32 or i32 tiles, got {}; convert with .to(f32)",
+                       x.type().str()));
+  ValueType resultType = x.type();
+  resultType.shape.erase(resultType.shape.begin() + axis);
+  return c.wrap(c.b().create<tile::ReduceOp>(c.loc(), c.trace.irType(resultType), kind, src,
+                                             uint32_t(axis)));
+}
+
+std::source_location whereOf(const Operand &a, const Operand &b) {
+  return a.kind() == Operand::Kind::Value ? a.where() : b.where();
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Value members
+//===----------------------------------------------------------------------===//
+
+Value Value::to(DType dtype, std::source_location where) const {
+  OpContext c("to", where);
+  c.ir(*this);
+  return c.convert(*this, dtype);
+}
+
+Value Value::bitcast(DType dtype, std::source_location where) const {
+  OpContext c("bitcast", where);
+  mlir::Value x = c.ir(*this);
+  if (isPointer() || byteSize(dtype) != byteSize(this->dtype()) || dtype == DType::I1 ||
+      this->dtype() == DType::I1)
+    c.fail(fmt::format("cannot reinterpret {} as {}: bitcasts keep the width of numbers",
+                       type_.str(), name(dtype)));
+  ValueType resultType = type_;
+  resultType.dtype = dtype;
+  return c.wrap(c.b().create<mlir::arith::BitcastOp>(c.loc(), c.trace.irType(resultType), x));
+}
+
+Value Value::expandDims(int axis, std::source_location where) const {
+  OpContext c("expandDims", where);
+  mlir::Value x = c.ir(*this);
+  if (isScalar())
+    c.fail(fmt::format("needs a tile, got the scalar {}", type_.str()));
+  if (axis < 0 || axis > rank())
+    c.fail(fmt::format("axis {} is out of range for {} (0..{})", axis, type_.str(), rank()));
+  ValueType resultType = type_;
+  resultType.shape.insert(resultType.shape.begin() + axis, 1);
+  return c.wrap(c.b().create<tile::ExpandDimsOp>(c.loc(), c.trace.irType(resultType), x,
+                                                 c.b().getI32IntegerAttr(axis)));
+}
+
+Value Value::broadcastTo(std::vector<int64_t> shape, std::source_location where) const {
+  OpContext c("broadcastTo", where);
+  for (int64_t dim : shape)
+    if (!isPowerOfTwo(dim))
+      c.fail(fmt::format("tile shape {} has a dimension that is not a power of two",
+                         shapeText(shape)));
+  return c.broadcastTo(*this, shape);
+}
+
+//===----------------------------------------------------------------------===//
+// Operators
+//===----------------------------------------------------------------------===//
+
+Value operator+(const Operand &a, const Operand &b) { return arithmetic(Arith::Add, "+", a, b); }
+Value operator-(const Operand &a, const Operand &b) { return arithmetic(Arith::Sub, "-", a, b); }
+Value operator*(const Operand &a, const Operand &b) { return arithmetic(Arith::Mul, "*", a, b); }
+Value operator/(const Operand &a, const Operand &b) { return arithmetic(Arith::Div, "/", a, b); }
+Value operator%(const Operand &a, const Operand &b) { return arithmetic(Arith::Rem, "%", a, b); }
+Value operator&(const Operand &a, const Operand &b) { return arithmetic(Arith::And, "&", a, b); }
+Value operator|(const Operand &a, const Operand &b) { return arithmetic(Arith::Or, "|", a, b); }
+Value operator^(const Operand &a, const Operand &b) { return arithmetic(Arith::Xor, "^", a, b); }
+Value operator<<(const Operand &a, const Operand &b) {
+  return arithmetic(Arith::Shl, "<<", a, b);
+}
+Value operator>>(const Operand &a, const Operand &b) {
+  return arithmetic(Arith::Shr, ">>", a, b);
+}
+Value operator-(const Operand &a) {
+  OpContext c("-", a.where());
+  Value v = c.unify({&a})[0];
+  c.requireNumber(v);
+  if (isFloat(v.dtype()) && !isFloat8(v.dtype()))
+    return c.wrap(c.b().create<mlir::arith::NegFOp>(c.loc(), c.ir(v)));
+  return arithmetic(Arith::Sub, "-", Operand(0, a.where()), a);
+}
+Value operator<(const Operand &a, const Operand &b) { return comparison(Compare::Lt, "<", a, b); }
+Value operator<=(const Operand &a, const Operand &b) {
+  return comparison(Compare::Le, "<=", a, b);
+}
+Value operator>(const Operand &a, const Operand &b) { return comparison(Compare::Gt, ">", a, b); }
+Value operator>=(const Operand &a, const Operand &b) {
+  return comparison(Compare::Ge, ">=", a, b);
+}
+Value operator==(const Operand &a, const Operand &b) {
+  return comparison(Compare::Eq, "==", a, b);
+}
+Value operator!=(const Operand &a, const Operand &b) {
+  return comparison(Compare::Ne, "!=", a, b);
+}
+
+//===----------------------------------------------------------------------===//
+// Program coordinates and tile construction
+//===----------------------------------------------------------------------===//
+
+Value programId(int axis, Where where) {
+  OpContext c("programId", where);
+  if (axis < 0 || axis > 2)
+    c.fail(fmt::format("grid axis {} does not exist (0, 1 or 2)", axis));
+  return c.wrap(c.b().create<tile::ProgramIdOp>(c.loc(), c.b().getI32Type(), uint32_t(axis)));
+}
+
+Value numPrograms(int axis, Where where) {
+  OpContext c("numPrograms", where);
+  if (axis < 0 || axis > 2)
+    c.fail(fmt::format("grid axis {} does not exist (0, 1 or 2)", axis));
+  return c.wrap(c.b().create<tile::NumProgramsOp>(c.loc(), c.b().getI32Type(), uint32_t(axis)));
+}
+
+Value arange(int64_t start, int64_t end, Where where) {
+  OpContext c("arange", where);
+  if (!isPowerOfTwo(end - start))
+    c.fail(fmt::format("arange({}, {}) has {} elements; tile extents must be powers of two",
+                       start, end, end - start));
+  if (start < INT32_MIN || end > INT32_MAX)
+    c.fail(fmt::format("arange({}, {}) exceeds the i32 range", start, end));
+  auto type = mlir::RankedTensorType::get({end - start}, c.b().getI32Type());
+  return c.wrap(c.b().create<tile::MakeRangeOp>(c.loc(), type, uint32_t(start), uint32_t(end)));
+}
+
+Value full(std::vector<int64_t> shape, double value, DType dtype, Where where) {
+  OpContext c("full", where);
+  for (int64_t dim : shape)
+    if (!isPowerOfTwo(dim))
+      c.fail(fmt::format("tile shape {} has a dimension that is not a power of two",
+                         shapeText(shape)));
+  Value scalar = c.scalarConstant(dtype, value, int64_t(value), isFloat(dtype));
+  return shape.empty() ? scalar : c.broadcastTo(scalar, shape);
+}
+
+Value zeros(std::vector<int64_t> shape, DType dtype, Where where) {
+  return full(std::move(shape), 0.0, dtype, where);
+}
+
+Value constant(double value, DType dtype, Where where) { return full({}, value, dtype, where); }
+
+//===----------------------------------------------------------------------===//
+// Memory
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+Value loadImpl(const Value &ptr, const Operand *mask, const Operand *other,
+               const std::source_location &where) {
+  OpContext c("load", where);
+  c.ir(ptr);
+  if (!ptr.isPointer())
+    c.fail(fmt::format("loads through pointers, got {}", ptr.type().str()));
+  ValueType valueType = ptr.type();
+  valueType.isPointer = false;
+  mlir::Value maskValue, otherValue;
+  if (mask) {
+    Value m = c.broadcastTo(c.materialize(*mask, {DType::I1, false, {}}), ptr.shape());
+    if (m.dtype() != DType::I1 || m.isPointer())
+      c.fail(fmt::format("mask must be i1 (a comparison), got {}", m.type().str()));
+    maskValue = c.ir(m);
+  }
+  if (other) {
+    Value o = c.broadcastTo(c.materialize(*other, valueType), ptr.shape());
+    if (o.dtype() != valueType.dtype || o.isPointer())
+      c.fail(fmt::format("other has dtype {} but the pointers load {}", o.type().str(),
+                         name(valueType.dtype)));
+    otherValue = c.ir(o);
+  }
+  return c.wrap(c.b().create<tile::LoadOp>(c.loc(), c.trace.irType(valueType), c.ir(ptr),
+                                           maskValue, otherValue));
+}
+
+void storeImpl(const Value &ptr, const Operand &value, const Operand *mask,
+               const std::source_location &where) {
+  OpContext c("store", where);
+  c.ir(ptr);
+  if (!ptr.isPointer())
+    c.fail(fmt::format("stores through pointers, got {}", ptr.type().str()));
+  ValueType valueType = ptr.type();
+  valueType.isPointer = false;
+  Value v = c.materialize(value, valueType);
+  if (v.isPointer() || v.dtype() != valueType.dtype)
+    c.fail(fmt::format("value has dtype {} but the pointers hold {}; convert with .to({})",
+                       v.type().str(), name(valueType.dtype), name(valueType.dtype)));
+  if (v.rank() > ptr.rank() || (!v.isScalar() && v.shape() != ptr.shape() &&
+                                c.broadcastShape({v.shape(), ptr.shape()}) != ptr.shape()))
+    c.fail(fmt::format("value {} does not match the pointer tile {}", v.type().str(),
+                       ptr.type().str()));
+  v = c.broadcastTo(v, ptr.shape());
+  mlir::Value maskValue;
+  if (mask) {
+    Value m = c.broadcastTo(c.materialize(*mask, {DType::I1, false, {}}), ptr.shape());
+    if (m.dtype() != DType::I1 || m.isPointer())
+      c.fail(fmt::format("mask must be i1 (a comparison), got {}", m.type().str()));
+    maskValue = c.ir(m);
+  }
+  c.b().create<tile::StoreOp>(c.loc(), c.ir(ptr), c.ir(v), maskValue);
+}
+
+} // namespace
+
+Value load(const Value &ptr, Where where) { return loadImpl(ptr, nullptr, nullptr, where); }
+Value load(const Value &ptr, const Operand &mask, Where where) {
+  return loadImpl(ptr, &mask, nullptr, where);
+}
+Value load(const Value &ptr, const Operand &mask, const Operand &other, Where where) {
+  return loadImpl(ptr, &mask, &other, where);
+}
+void store(const Value &ptr, const Operand &value, Where where) {
+  storeImpl(ptr, value, nullptr, where);
+}
+void store(const Value &ptr, const Operand &value, const Operand &mask, Where where) {
+  storeImpl(ptr, value, &mask, where);
+}
+
+//===----------------------------------------------------------------------===//
+// Math
+//===----------------------------------------------------------------------===//
+
+Value abs(const Operand &x, Where where) {
+  OpContext c("abs", where);
+  Value v = c.unify({&x})[0];
+  c.requireNumber(v);
+  if (isFloat(v.dtype())) {
+    if (isFloat8(v.dtype()))
+      c.fail("abs of fp8 values: convert to f32 first");
+    return c.wrap(c.b().create<mlir::math::AbsFOp>(c.loc(), c.ir(v)));
+  }
+  return dsl::where(v < 0, -v, v, where);
+}
+
+Value minimum(const Operand &a, const Operand &b, Where where) {
+  return arithmetic(Arith::Min, "minimum", a, b);
+}
+Value maximum(const Operand &a, const Operand &b, Where where) {
+  return arithmetic(Arith::Max, "maximum", a, b);
+}
+Value exp(const Operand &x, Where where) { return floatMath<mlir::math::ExpOp>("exp", x, where); }
+Value exp2(const Operand &x, Where where) {
+  return floatMath<mlir::math::Exp2Op>("exp2", x, where);
+}
+Value log(const Operand &x, Where where) { return floatMath<mlir::math::LogOp>("log", x, where); }
+Value sqrt(const Operand &x, Where where) {
+  return floatMath<mlir::math::SqrtOp>("sqrt", x, where);
+}
+Value rsqrt(const Operand &x, Where where) {
+  return floatMath<mlir::math::RsqrtOp>("rsqrt", x, where);
+}
+
+Value fma(const Operand &a, const Operand &b, const Operand &c3, Where where) {
+  OpContext c("fma", where);
+  std::vector<Value> v = c.unify({&a, &b, &c3});
+  for (const Value &operand : v)
+    if (operand.isPointer() || operand.dtype() != DType::F32)
+      c.fail(fmt::format("needs f32 operands, got {}", operand.type().str()));
+  return c.wrap(
+      c.b().create<mlir::math::FmaOp>(c.loc(), c.ir(v[0]), c.ir(v[1]), c.ir(v[2])));
+}
+
+Value where(const Operand &condition, const Operand &a, const Operand &b, Where where) {
+  OpContext c("where", where);
+  // Numbers take the dtype of the value operand among a and b.
+  std::vector<Value> ab = c.unify({&a, &b});
+  c.requireSameDType(ab[0], ab[1]);
+  Value cond = c.materialize(condition, {DType::I1, false, {}});
+  if (cond.dtype() != DType::I1 || cond.isPointer())
+    c.fail(fmt::format("condition must be i1 (a comparison), got {}", cond.type().str()));
+  std::vector<int64_t> shape = c.broadcastShape({cond.shape(), ab[0].shape()});
+  return c.wrap(c.b().create<mlir::arith::SelectOp>(c.loc(), c.ir(c.broadcastTo(cond, shape)),
+                                                    c.ir(c.broadcastTo(ab[0], shape)),
+                                                    c.ir(c.broadcastTo(ab[1], shape))));
+}
+
+Value cdiv(const Operand &a, const Operand &b, Where where) {
+  OpContext c("cdiv", where);
+  std::vector<Value> v = c.unify({&a, &b});
+  if (!isInteger(v[0].dtype()) || v[0].isPointer())
+    c.fail(fmt::format("needs integers, got {}", v[0].type().str()));
+  return (v[0] + v[1] - Operand(1, where)) / v[1];
+}
+
+Value max(const Value &x, int axis, Where where) {
+  return reduce(tile::ReduceKind::Max, "max", x, axis, where);
+}
+Value min(const Value &x, int axis, Where where) {
+  return reduce(tile::ReduceKind::Min, "min", x, axis, where);
+}
+Value sum(const Value &x, int axis, Where where) {
+  return reduce(tile::ReduceKind::Sum, "sum", x, axis, where);
+}
+
+//===----------------------------------------------------------------------===//
+// Loops
+//===----------------------------------------------------------------------===//
+
+std::vector<Value> forRange(const Operand &begin, const Operand &end, const Operand &step,
+                            const std::vector<Value> &initial, const LoopBody &body,
+                            Where where) {
+  OpContext c("forRange", where);
+  ValueType i32{DType::I32, false, {}};
+  Value bounds[] = {c.materialize(begin, i32), c.materialize(end, i32),
+                    c.materialize(step, i32)};
+  for (const Value &bound : bounds)
+    if (!bound.isScalar() || bound.isPointer() || bound.dtype() != DType::I32)
+      c.fail(fmt::format("loop bounds and step are i32 scalars, got {}", bound.type().str()));
+  std::vector<mlir::Value> inits;
+  for (const Value &value : initial)
+    inits.push_back(c.ir(value));
+  auto loop = c.b().create<mlir::scf::ForOp>(c.loc(), c.ir(bounds[0]), c.ir(bounds[1]),
+                                             c.ir(bounds[2]), inits);
+  {
+    mlir::OpBuilder::InsertionGuard guard(c.b());
+    mlir::Block *block = loop.getBody();
+    c.b().setInsertionPointToStart(block);
+    std::vector<Value> carried;
+    for (mlir::Value arg : loop.getRegionIterArgs())
+      carried.push_back(c.wrap(arg));
+    std::vector<Value> next = body(c.wrap(loop.getInductionVar()), carried);
+    if (next.size() != initial.size())
+      c.fail(fmt::format("the body returned {} values for {} carried values", next.size(),
+                         initial.size()));
+    std::vector<mlir::Value> yielded;
+    for (size_t i = 0; i < next.size(); ++i) {
+      if (next[i].type() != initial[i].type())
+        c.fail(fmt::format("carried value {} enters the loop as {} but the body returns {}",
+                           i, initial[i].type().str(), next[i].type().str()));
+      yielded.push_back(c.ir(next[i]));
+    }
+    // scf.for's builder adds an empty yield when there are no carried values.
+    if (!block->empty() && mlir::isa<mlir::scf::YieldOp>(block->back()))
+      block->back().erase();
+    c.b().setInsertionPointToEnd(block);
+    c.b().create<mlir::scf::YieldOp>(c.loc(), yielded);
+  }
+  std::vector<Value> results;
+  for (mlir::Value result : loop.getResults())
+    results.push_back(c.wrap(result));
+  return results;
+}
+
+} // namespace tessel::dsl

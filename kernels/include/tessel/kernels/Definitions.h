@@ -1,0 +1,28 @@
+// The shipped kernels as DSL definitions: what `tessel kernels` lists, what
+// `tessel compile` builds and what the typed host functions (Kernels.h)
+// launch.
+#pragma once
+
+#include "tessel/dsl/Kernel.h"
+
+#include <vector>
+
+namespace tessel::kernels {
+
+/// act_quant(x, y, s, m, k): per 1 x 128 block of the rows of x (bf16, f16 or
+/// f32; one definition per dtype), s = max(amax, 1e-4) * fl(1/448) (rounded up
+/// to a power of two when UE8M0 = 1) and y = rn_satfinite_e4m3(x / s).
+/// Constants: ROWS (rows per program), BLOCK (= 128), UE8M0.
+const dsl::KernelDefinition &actQuantKernel(DType inputType = DType::BF16);
+/// weight_quant(w, q, s, n, k): the act_quant rules over 128 x 128 blocks.
+const dsl::KernelDefinition &weightQuantKernel();
+/// weight_dequant(q, s, out, n, k): out = bf16(f32(q) * s[block]).
+/// Constants: BLOCK_M (rows per program, divides 128), BLOCK (= 128).
+const dsl::KernelDefinition &weightDequantKernel();
+
+/// Every shipped kernel, for listing and ahead-of-time compilation.
+const std::vector<const dsl::KernelDefinition *> &shippedKernels();
+/// The shipped kernel called `name`, or nullptr.
+const dsl::KernelDefinition *findKernel(std::string_view name);
+
+} // namespace tessel::kernels

@@ -1,0 +1,47 @@
+// weight_quant: 128 x 128 block quantization of a bf16 weight to e4m3 with
+// one f32 scale per block, the act_quant rules over square blocks. Edge
+// blocks (n, k not multiples of 128) are masked.
+#include "ScaleRules.h"
+#include "tessel/kernels/Definitions.h"
+
+namespace tessel::kernels {
+namespace {
+
+void weightQuantBody(const dsl::KernelScope &kernel) {
+  using namespace dsl;
+  Value w = kernel.arg("w"), q = kernel.arg("q"), s = kernel.arg("s");
+  Value n = kernel.arg("n"), k = kernel.arg("k");
+  int64_t block = kernel.constant("BLOCK");
+  bool ue8m0 = kernel.constant("UE8M0") != 0;
+
+  Value rows = programId(0) * block + arange(0, block);
+  Value cols = programId(1) * block + arange(0, block);
+  Value mask = (rows.col() < n) & (cols.row() < k);
+  Value offsets = rows.col() * k + cols.row();
+
+  Value v = load(w + offsets, mask, 0).to(DType::F32);
+  Value scale = detail::blockScale(max(max(abs(v), 1), 0), ue8m0);
+  store(q + offsets, (v / scale).to(DType::F8E4M3), mask);
+  store(s + programId(0) * cdiv(k, block) + programId(1), scale);
+}
+
+} // namespace
+
+const dsl::KernelDefinition &weightQuantKernel() {
+  static const dsl::KernelDefinition kernel = [] {
+    dsl::KernelDefinition kernel;
+    kernel.name = "weight_quant";
+    kernel.description =
+        "w bf16[n, k] -> q e4m3[n, k], s f32[ceil(n/128), ceil(k/128)]: one scale per 128x128 block";
+    kernel.params = {dsl::Param::pointer("w", DType::BF16), dsl::Param::pointer("q", DType::F8E4M3),
+                     dsl::Param::pointer("s", DType::F32), dsl::Param::scalar("n", DType::I32),
+                     dsl::Param::scalar("k", DType::I32)};
+    kernel.constants = {{"BLOCK", 128, "rows and columns per scale block"},
+                        {"UE8M0", 0, "1: round scales up to powers of two"}};
+    kernel.body = weightQuantBody;
+    return kernel;
+  }();
+  return kernel;
+}
+
+} // namespace tessel::kernels

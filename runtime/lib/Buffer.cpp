@@ -1,0 +1,122 @@
+#include "tessel/runtime/Buffer.h"
+
+#include "DriverApi.h"
+#include "tessel/runtime/Stream.h"
+
+#include <fmt/format.h>
+
+#include <utility>
+
+namespace tessel::runtime {
+namespace {
+
+CUstream streamOf(const Stream *stream) {
+  return streamHandle(stream ? stream->handle() : nullptr);
+}
+
+} // namespace
+
+Expected<DeviceBuffer> DeviceBuffer::allocate(std::size_t bytes) {
+  if (bytes == 0)
+    return DeviceBuffer();
+  Expected<const Driver *> driver = Driver::load();
+  if (!driver)
+    return driver.error();
+  const DriverApi &api = (*driver)->api();
+  CUdeviceptr pointer = 0;
+  if (CUresult r = api.memAlloc(&pointer, bytes); r != CUDA_SUCCESS)
+    return driverError(api, r, fmt::format("cuMemAlloc of {} bytes failed", bytes));
+  return DeviceBuffer(*driver, pointer, bytes);
+}
+
+DeviceBuffer::DeviceBuffer(DeviceBuffer &&other) noexcept
+    : driver_(std::exchange(other.driver_, nullptr)),
+      devicePtr_(std::exchange(other.devicePtr_, 0)), size_(std::exchange(other.size_, 0)) {}
+
+DeviceBuffer &DeviceBuffer::operator=(DeviceBuffer &&other) noexcept {
+  if (this != &other) {
+    release();
+    driver_ = std::exchange(other.driver_, nullptr);
+    devicePtr_ = std::exchange(other.devicePtr_, 0);
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
+}
+
+DeviceBuffer::~DeviceBuffer() { release(); }
+
+void DeviceBuffer::release() {
+  // cuMemFree waits for nothing and a destructor reports to no one; kernels
+  // still reading the buffer are the caller's bug, as with cudaFree.
+  if (devicePtr_)
+    (void)driver_->api().memFree(devicePtr_);
+  devicePtr_ = 0;
+  size_ = 0;
+}
+
+Status DeviceBuffer::checkRange(const char *operation, std::size_t bytes,
+                                std::size_t offset) const {
+  if (offset > size_ || bytes > size_ - offset)
+    return Error(fmt::format("{} of {} bytes at offset {} is outside the {}-byte device buffer",
+                             operation, bytes, offset, size_));
+  return Status::success();
+}
+
+Status DeviceBuffer::copyFromHost(const void *source, std::size_t bytes, std::size_t offset) {
+  if (Status s = checkRange("copy from host", bytes, offset); !s)
+    return s;
+  if (bytes == 0)
+    return Status::success();
+  const DriverApi &api = driver_->api();
+  if (CUresult r = api.memcpyHtoD(devicePtr_ + offset, source, bytes); r != CUDA_SUCCESS)
+    return driverError(api, r, fmt::format("cuMemcpyHtoD of {} bytes failed", bytes));
+  return Status::success();
+}
+
+Status DeviceBuffer::copyToHost(void *destination, std::size_t bytes, std::size_t offset) const {
+  if (Status s = checkRange("copy to host", bytes, offset); !s)
+    return s;
+  if (bytes == 0)
+    return Status::success();
+  const DriverApi &api = driver_->api();
+  if (CUresult r = api.memcpyDtoH(destination, devicePtr_ + offset, bytes); r != CUDA_SUCCESS)
+    return driverError(api, r, fmt::format("cuMemcpyDtoH of {} bytes failed", bytes));
+  return Status::success();
+}
+
+Status DeviceBuffer::fillBytesAsync(std::uint8_t value, const Stream *stream) {
+  if (size_ == 0)
+    return Status::success();
+  const DriverApi &api = driver_->api();
+  if (CUresult r = api.memsetD8Async(devicePtr_, value, size_, streamOf(stream)); r != CUDA_SUCCESS)
+    return driverError(api, r, fmt::format("cuMemsetD8Async of {} bytes failed", size_));
+  return Status::success();
+}
+
+Status DeviceBuffer::fillWordsAsync(std::uint32_t value, const Stream *stream) {
+  if (size_ % 4 != 0)
+    return Error(fmt::format("cannot fill a {}-byte device buffer with 32-bit words", size_));
+  if (size_ == 0)
+    return Status::success();
+  const DriverApi &api = driver_->api();
+  if (CUresult r = api.memsetD32Async(devicePtr_, value, size_ / 4, streamOf(stream));
+      r != CUDA_SUCCESS)
+    return driverError(api, r, fmt::format("cuMemsetD32Async of {} bytes failed", size_));
+  return Status::success();
+}
+
+Status copyDeviceToDeviceAsync(std::uint64_t destination, std::uint64_t source, std::size_t bytes,
+                               const Stream *stream) {
+  if (bytes == 0)
+    return Status::success();
+  Expected<const Driver *> driver = Driver::load();
+  if (!driver)
+    return driver.error();
+  const DriverApi &api = (*driver)->api();
+  if (CUresult r = api.memcpyDtoDAsync(destination, source, bytes, streamOf(stream));
+      r != CUDA_SUCCESS)
+    return driverError(api, r, fmt::format("cuMemcpyDtoDAsync of {} bytes failed", bytes));
+  return Status::success();
+}
+
+} // namespace tessel::runtime

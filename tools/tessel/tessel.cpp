@@ -1,0 +1,197 @@
+// tessel: the command-line face of the kernel library.
+//
+//   tessel kernels [--names]
+//       lists the shipped kernels, their parameters and constants (or names only).
+//   tessel compile KERNEL [--arch sm_90a] [--const NAME=VALUE]... [--num-warps N]
+//                  [--emit tile|tilegpu|llvm|llvm-ir|ptx] [--dump-ir DIR] -o FILE
+//       builds a kernel for one set of constants; needs no GPU.
+//
+// Exit status: 0 on success, 1 when compilation fails, 2 on a bad command line.
+#include "tessel/kernels/Definitions.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr int kUsageError = 2;
+
+const char *kUsage =
+    "usage: tessel kernels [--names]\n"
+    "       tessel compile KERNEL [--arch ARCH] [--const NAME=VALUE]... [--num-warps N]\n"
+    "                      [--emit tile|tilegpu|llvm|llvm-ir|ptx] [--dump-ir DIR] -o FILE\n"
+    "\n"
+    "ARCH is one of sm_80, sm_86, sm_89, sm_90a (default sm_90a). --dump-ir writes the IR\n"
+    "after every stage into DIR (so does the environment variable TESSEL_DUMP_IR).\n";
+
+[[noreturn]] void usageError(const std::string &message) {
+  std::fprintf(stderr, "tessel: %s\n\n%s", message.c_str(), kUsage);
+  std::exit(kUsageError);
+}
+
+std::optional<int64_t> parseInteger(std::string_view text) {
+  int64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size())
+    return std::nullopt;
+  return value;
+}
+
+int listKernels(bool namesOnly) {
+  if (namesOnly) {
+    for (const tessel::dsl::KernelDefinition *kernel : tessel::kernels::shippedKernels())
+      fmt::print("{}\n", kernel->name);
+    return 0;
+  }
+  for (const tessel::dsl::KernelDefinition *kernel : tessel::kernels::shippedKernels()) {
+    fmt::print("{}\n  {}\n  parameters:", kernel->name, kernel->description);
+    for (const tessel::dsl::Param &param : kernel->params)
+      fmt::print(" {}: {}{}", param.name,
+                 param.kind == tessel::dsl::Param::Kind::Pointer ? "ptr<" : "",
+                 std::string(tessel::name(param.dtype)) +
+                     (param.kind == tessel::dsl::Param::Kind::Pointer ? ">" : ""));
+    fmt::print("\n  constants:\n");
+    for (const tessel::dsl::ConstantParam &constant : kernel->constants)
+      fmt::print("    {:<8} = {:<4} {}\n", constant.name, constant.defaultValue,
+                 constant.description);
+  }
+  return 0;
+}
+
+std::optional<tessel::Stage> parseStage(std::string_view text) {
+  for (tessel::Stage stage : {tessel::Stage::Tile, tessel::Stage::TileGPU,
+                              tessel::Stage::LLVMDialect, tessel::Stage::LLVMIR,
+                              tessel::Stage::PTX})
+    if (tessel::stageName(stage) == text)
+      return stage;
+  return std::nullopt;
+}
+
+int compile(const std::vector<std::string> &args) {
+  if (args.empty())
+    usageError("compile: missing the kernel name (see `tessel kernels`)");
+  const tessel::dsl::KernelDefinition *kernel = tessel::kernels::findKernel(args[0]);
+  if (!kernel)
+    usageError(fmt::format("compile: unknown kernel '{}' (see `tessel kernels`)", args[0]));
+
+  tessel::CompileOptions options;
+  tessel::dsl::Constants constants;
+  tessel::Stage emit = tessel::Stage::PTX;
+  std::string output;
+  if (const char *dir = std::getenv("TESSEL_DUMP_IR"))
+    options.dumpDirectory = dir;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string &flag = args[i];
+    auto value = [&]() -> const std::string & {
+      if (i + 1 >= args.size())
+        usageError(fmt::format("compile: {} needs a value", flag));
+      return args[++i];
+    };
+    if (flag == "--arch") {
+      options.arch = value();
+      if (!tessel::parseArchitecture(options.arch))
+        usageError(tessel::parseArchitecture(options.arch).error().message());
+    } else if (flag == "--const") {
+      const std::string &assignment = value();
+      size_t eq = assignment.find('=');
+      std::optional<int64_t> number =
+          eq == std::string::npos ? std::nullopt : parseInteger(assignment.substr(eq + 1));
+      if (!number)
+        usageError(fmt::format("compile: --const takes NAME=INTEGER, got '{}'", assignment));
+      constants[assignment.substr(0, eq)] = *number;
+    } else if (flag == "--num-warps") {
+      std::optional<int64_t> warps = parseInteger(value());
+      if (!warps || *warps < 1 || *warps > 32 || (*warps & (*warps - 1)))
+        usageError(fmt::format("compile: --num-warps takes a power of two in [1, 32], got '{}'",
+                               args[i]));
+      options.numWarps = unsigned(*warps);
+    } else if (flag == "--emit") {
+      std::optional<tessel::Stage> stage = parseStage(value());
+      if (!stage)
+        usageError(fmt::format("compile: --emit takes tile, tilegpu, llvm, llvm-ir or ptx, got "
+                               "'{}'",
+                               args[i]));
+      emit = *stage;
+    } else if (flag == "--dump-ir") {
+      options.dumpDirectory = value();
+    } else if (flag == "-o") {
+      output = value();
+    } else {
+      usageError(fmt::format("compile: unknown argument '{}'", flag));
+    }
+  }
+  if (output.empty())
+    usageError("compile: missing -o FILE (use -o - for standard output)");
+
+  tessel::Expected<tessel::dsl::Constants> resolved =
+      tessel::dsl::resolveConstants(*kernel, constants);
+  if (!resolved)
+    usageError("compile: " + resolved.error().message());
+  // Ahead-of-time builds assume 16-byte aligned pointers and sizes divisible
+  // by 16: the specialization a runtime launch on such tensors picks.
+  tessel::dsl::Specialization specialization;
+  specialization.divisibleBy16.assign(kernel->params.size(), true);
+  tessel::Expected<tessel::dsl::BuiltKernel> built =
+      tessel::dsl::build(*kernel, *resolved, specialization);
+  if (!built) {
+    fmt::print(stderr, "tessel: {}\n", built.error().message());
+    return 1;
+  }
+  tessel::Expected<tessel::CompiledKernel> compiled = built->compile(options, emit);
+  if (!compiled) {
+    fmt::print(stderr, "tessel: {}\n", compiled.error().message());
+    return 1;
+  }
+  const std::string &text = emit == tessel::Stage::PTX ? compiled->ptx : compiled->stageText;
+  if (output == "-") {
+    fmt::print("{}", text);
+    return 0;
+  }
+  // Written to a temporary name and renamed: an interrupted run leaves no
+  // half-written output.
+  std::string temporary = output + ".tmp";
+  {
+    std::ofstream file(temporary, std::ios::binary);
+    file << text;
+    if (!file.flush()) {
+      fmt::print(stderr, "tessel: cannot write {}\n", temporary);
+      std::remove(temporary.c_str());
+      return 1;
+    }
+  }
+  if (std::rename(temporary.c_str(), output.c_str()) != 0) {
+    fmt::print(stderr, "tessel: cannot write {}\n", output);
+    std::remove(temporary.c_str());
+    return 1;
+  }
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty())
+    usageError("missing command");
+  std::string command = args.front();
+  args.erase(args.begin());
+  if (command == "kernels") {
+    if (args.size() > 1 || (args.size() == 1 && args[0] != "--names"))
+      usageError("kernels takes no arguments but --names");
+    return listKernels(!args.empty());
+  }
+  if (command == "compile")
+    return compile(args);
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  usageError(fmt::format("unknown command '{}'", command));
+}
