@@ -31,6 +31,31 @@ endif()
 find_program(TESSEL_PTXAS ptxas HINTS ENV CUDA_HOME PATHS /usr/local/cuda/bin
   PATH_SUFFIXES bin)
 
+# With TESSEL_STATIC_LLVM, MLIR and LLVM are linked from their static archives.
+# Debian builds LLVM with LLVM_LINK_LLVM_DYLIB, so its imported MLIR targets
+# name the shared `LLVM` library as their dependency; it is replaced here by
+# the static LLVM components the compiler needs.
+if(TESSEL_STATIC_LLVM)
+  llvm_map_components_to_libnames(TESSEL_LLVM_STATIC_LIBS
+    core support nvptxcodegen nvptxdesc nvptxinfo passes ipo instcombine scalaropts vectorize transformutils
+    analysis target codegen mc asmparser asmprinter bitreader bitwriter irreader
+    frontendopenmp frontendoffloading linker demangle)
+  get_directory_property(tessel_imported_targets IMPORTED_TARGETS)
+  foreach(imported IN LISTS tessel_imported_targets)
+    if(NOT imported MATCHES "^MLIR")
+      continue()
+    endif()
+    get_target_property(deps ${imported} INTERFACE_LINK_LIBRARIES)
+    if(deps AND "LLVM" IN_LIST deps)
+      list(REMOVE_ITEM deps LLVM)
+      list(APPEND deps ${TESSEL_LLVM_STATIC_LIBS})
+      set_target_properties(${imported} PROPERTIES INTERFACE_LINK_LIBRARIES "${deps}")
+    endif()
+  endforeach()
+  # Only the sections the binaries reach are kept, and symbols are stripped.
+  add_link_options(-Wl,--gc-sections -s)
+endif()
+
 # tessel_link_mlir(target [PUBLIC|PRIVATE] libs...): links the shared libMLIR and
 # libLLVM in everyday builds and the named static components with
 # TESSEL_STATIC_LLVM.

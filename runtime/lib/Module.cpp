@@ -60,6 +60,47 @@ Expected<Module> Module::loadImage(std::string_view image, std::string name) {
   return load(image.data(), std::move(name), "image");
 }
 
+Expected<std::string> Module::compilePtx(std::string_view ptx, const std::string &name) {
+  if (ptx.empty())
+    return Error(fmt::format("cannot compile module {}: the PTX is empty", name));
+  Expected<const Driver *> driver = Driver::load();
+  if (!driver)
+    return Error(fmt::format("cannot compile module {}: {}", name, driver.error().message()));
+  const DriverApi &api = (*driver)->api();
+
+  std::array<char, kJitLogBytes> errorLog{};
+  std::array<CUjit_option, 2> options = {CU_JIT_ERROR_LOG_BUFFER,
+                                         CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
+  std::array<void *, 2> values = {
+      errorLog.data(),
+      reinterpret_cast<void *>(static_cast<std::uintptr_t>(errorLog.size()))};
+  CUlinkState link = nullptr;
+  if (CUresult r = api.linkCreate(unsigned(options.size()), options.data(), values.data(), &link);
+      r != CUDA_SUCCESS)
+    return driverError(api, r, fmt::format("cuLinkCreate failed for module {}", name));
+  // The link state owns the cubin: copy it out before destroying the state.
+  struct Destroy {
+    const DriverApi &api;
+    CUlinkState link;
+    ~Destroy() { api.linkDestroy(link); }
+  } destroy{api, link};
+  const std::string terminated(ptx);
+  CUresult result = api.linkAddData(link, CU_JIT_INPUT_PTX, const_cast<char *>(terminated.c_str()),
+                                    terminated.size() + 1, name.c_str(), 0, nullptr, nullptr);
+  void *cubin = nullptr;
+  size_t cubinBytes = 0;
+  if (result == CUDA_SUCCESS)
+    result = api.linkComplete(link, &cubin, &cubinBytes);
+  if (result != CUDA_SUCCESS) {
+    std::string message = fmt::format("compiling the PTX of module {} failed: {}", name,
+                                      describeResult(api, result));
+    if (std::string log = logText(errorLog); !log.empty())
+      message += fmt::format("\nJIT error log:\n{}", log);
+    return Error(std::move(message));
+  }
+  return std::string(static_cast<const char *>(cubin), cubinBytes);
+}
+
 Expected<Module> Module::load(const void *image, std::string name, const char *kind) {
   Expected<const Driver *> driver = Driver::load();
   if (!driver)

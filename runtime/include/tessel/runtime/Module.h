@@ -61,6 +61,10 @@ public:
   /// config it was built for) appears in errors; a failed compile's Error
   /// includes the JIT error log.
   static Expected<Module> loadPtx(std::string_view ptx, std::string name);
+  /// Compiles `ptx` to a cubin for the current device with the driver's
+  /// linker (cuLink*), without loading it: what a disk cache stores, so that
+  /// a later process loads machine code instead of compiling PTX again.
+  static Expected<std::string> compilePtx(std::string_view ptx, const std::string &name);
   /// Loads a cubin or fatbin, such as one read back from the disk cache.
   static Expected<Module> loadImage(std::string_view image, std::string name);
 

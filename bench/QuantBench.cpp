@@ -1,0 +1,209 @@
+// Bandwidth of act_quant, weight_quant and weight_dequant beside a
+// device-to-device copy in the same run, and the JIT's compile and cache-load
+// times. Usage: tessel-bench-quant [--json FILE] [--quick]
+//
+// GB/s counts the bytes a kernel must move (inputs read + outputs written);
+// the copy moves the same number of bytes (half read, half written), so the
+// ratio is the kernel's fraction of what the memory system gives a copy.
+#include "tessel/dsl/Jit.h"
+#include "tessel/kernels/Definitions.h"
+#include "tessel/kernels/Kernels.h"
+#include "tessel/runtime/Buffer.h"
+#include "tessel/runtime/Device.h"
+#include "tessel/runtime/Stream.h"
+#include "tessel/runtime/Tensor.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <cstring>
+#include <random>
+
+#include <unistd.h>
+
+using namespace tessel;
+using runtime::Tensor;
+
+namespace {
+
+/// Median time of `run` in milliseconds, after warm-up, timed with events.
+double medianMs(const std::function<Status()> &run, int repeats) {
+  for (int i = 0; i < 3; ++i)
+    run().check();
+  runtime::Event start = runtime::Event::create().value();
+  runtime::Event stop = runtime::Event::create().value();
+  std::vector<double> times;
+  for (int i = 0; i < repeats; ++i) {
+    start.record(nullptr).check();
+    run().check();
+    stop.record(nullptr).check();
+    stop.synchronize().check();
+    times.push_back(stop.elapsedMsSince(start).value());
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+Tensor randomBf16(std::vector<int64_t> shape) {
+  Tensor tensor = Tensor::empty(DType::BF16, std::move(shape)).value();
+  std::vector<uint16_t> host(tensor.view().numel());
+  std::mt19937 rng(1);
+  std::normal_distribution<float> normal;
+  for (uint16_t &v : host) {
+    float f = normal(rng);
+    uint32_t bits;
+    std::memcpy(&bits, &f, 4);
+    v = uint16_t(bits >> 16);
+  }
+  tensor.copyFromHost(host).check();
+  return tensor;
+}
+
+struct Row {
+  std::string kernel, shape, config;
+  double ms, gbps, copyGbps;
+};
+
+double copyGbps(size_t bytesMoved, int repeats) {
+  size_t half = bytesMoved / 2;
+  runtime::DeviceBuffer a = runtime::DeviceBuffer::allocate(half).value();
+  runtime::DeviceBuffer b = runtime::DeviceBuffer::allocate(half).value();
+  double ms = medianMs([&] { return runtime::copyDeviceToDeviceAsync(b.devicePtr(), a.devicePtr(), half, nullptr); },
+                       repeats);
+  return 2.0 * half / ms / 1e6;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::string jsonPath;
+  bool quick = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--json" && i + 1 < argc)
+      jsonPath = argv[++i];
+    else if (arg == "--quick")
+      quick = true;
+    else {
+      fmt::print(stderr, "usage: tessel-bench-quant [--json FILE] [--quick]\n");
+      return 2;
+    }
+  }
+  Expected<runtime::Device> device = runtime::Device::open(0);
+  if (!device) {
+    fmt::print(stderr, "tessel-bench-quant needs a GPU: {}\n", device.error().message());
+    return 1;
+  }
+  fmt::print("device: {} ({})\n", device->name(), device->arch());
+  int repeats = quick ? 5 : 20;
+  std::vector<Row> rows;
+  nlohmann::json json;
+
+  // --- JIT: cold compile, then a load from the disk cache by a fresh JIT ---
+  {
+    std::filesystem::path dir =
+        std::filesystem::temp_directory_path() / fmt::format("tessel-bench-{}", getpid());
+    std::filesystem::remove_all(dir);
+    Tensor x = randomBf16({128, 7168});
+    std::vector<dsl::LaunchArg> args = {x.view(), x.view(), x.view(), dsl::LaunchArg::i32(128),
+                                        dsl::LaunchArg::i32(7168)};
+    dsl::Specialization spec = dsl::Jit::specialize(args);
+    for (const dsl::KernelDefinition *kernel :
+         {&kernels::actQuantKernel(), &kernels::weightQuantKernel(),
+          &kernels::weightDequantKernel()}) {
+      dsl::JitOptions options;
+      options.cacheDirectory = dir.string();
+      auto time = [&](dsl::Jit &jit) {
+        auto begin = std::chrono::steady_clock::now();
+        jit.load(*kernel, {}, spec, 4).value();
+        return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin)
+            .count();
+      };
+      std::unique_ptr<dsl::Jit> cold = dsl::Jit::create(options).value();
+      double coldMs = time(*cold);
+      std::unique_ptr<dsl::Jit> warm = dsl::Jit::create(options).value();
+      double diskMs = time(*warm);
+      double memoryMs = time(*warm);
+      fmt::print("jit {:<15} cold build->PTX->cubin->load {:7.2f} ms   from disk cache {:6.3f} ms"
+                 "   from memory {:6.4f} ms\n",
+                 kernel->name, coldMs, diskMs, memoryMs);
+      json["jit"][kernel->name] = {{"cold_ms", coldMs}, {"disk_ms", diskMs},
+                                   {"memory_ms", memoryMs}};
+    }
+    std::filesystem::remove_all(dir);
+  }
+
+  // --- act_quant ---
+  for (auto [m, k] : {std::pair<int64_t, int64_t>{4096, 7168}, {16384, 7168}}) {
+    Tensor x = randomBf16({m, k});
+    Tensor y = Tensor::empty(DType::F8E4M3, {m, k}).value();
+    Tensor s = Tensor::empty(DType::F32, {m, k / 128}).value();
+    size_t bytes = m * k * 2 + m * k + m * (k / 128) * 4;
+    double copy = copyGbps(bytes, repeats);
+    for (int rowsPerProgram : {8, 16, 32, 64})
+      for (unsigned warps : {2u, 4u, 8u}) {
+        if (quick && (rowsPerProgram != 16 || warps != 4))
+          continue;
+        kernels::QuantizeOptions options;
+        options.config = {{{"ROWS", rowsPerProgram}}, warps};
+        double ms = medianMs(
+            [&] { return kernels::actQuant(x.view(), y.view(), s.view(), options); }, repeats);
+        rows.push_back({"act_quant", fmt::format("{}x{}", m, k),
+                        fmt::format("ROWS={} warps={}", rowsPerProgram, warps), ms,
+                        bytes / ms / 1e6, copy});
+      }
+  }
+
+  // --- weight_quant and weight_dequant ---
+  for (auto [n, k] : {std::pair<int64_t, int64_t>{7168, 16384}, {18432, 7168}}) {
+    Tensor w = randomBf16({n, k});
+    Tensor q = Tensor::empty(DType::F8E4M3, {n, k}).value();
+    Tensor s = Tensor::empty(DType::F32, {n / 128, k / 128}).value();
+    Tensor out = Tensor::empty(DType::BF16, {n, k}).value();
+    size_t bytes = n * k * 3 + (n / 128) * (k / 128) * 4;
+    double copy = copyGbps(bytes, repeats);
+    for (unsigned warps : {4u, 8u, 16u}) {
+      if (quick && warps != 8)
+        continue;
+      kernels::QuantizeOptions options;
+      options.config.numWarps = warps;
+      double ms = medianMs(
+          [&] { return kernels::weightQuant(w.view(), q.view(), s.view(), options); }, repeats);
+      rows.push_back({"weight_quant", fmt::format("{}x{}", n, k), fmt::format("warps={}", warps),
+                      ms, bytes / ms / 1e6, copy});
+    }
+    for (int blockM : {16, 32, 64, 128})
+      for (unsigned warps : {2u, 4u, 8u}) {
+        if (quick && (blockM != 32 || warps != 4))
+          continue;
+        kernels::KernelConfig config{{{"BLOCK_M", blockM}}, warps};
+        double ms = medianMs(
+            [&] { return kernels::weightDequant(q.view(), s.view(), out.view(), config); },
+            repeats);
+        rows.push_back({"weight_dequant", fmt::format("{}x{}", n, k),
+                        fmt::format("BLOCK_M={} warps={}", blockM, warps), ms, bytes / ms / 1e6,
+                        copy});
+      }
+  }
+
+  fmt::print("\n{:<15} {:<12} {:<22} {:>9} {:>9} {:>9} {:>7}\n", "kernel", "shape", "config",
+             "ms", "GB/s", "copy GB/s", "ratio");
+  for (const Row &row : rows) {
+    fmt::print("{:<15} {:<12} {:<22} {:9.4f} {:9.1f} {:9.1f} {:6.1f}%\n", row.kernel, row.shape,
+               row.config, row.ms, row.gbps, row.copyGbps, 100 * row.gbps / row.copyGbps);
+    json["kernels"].push_back({{"kernel", row.kernel},
+                               {"shape", row.shape},
+                               {"config", row.config},
+                               {"ms", row.ms},
+                               {"gbps", row.gbps},
+                               {"copy_gbps", row.copyGbps}});
+  }
+  if (!jsonPath.empty())
+    std::ofstream(jsonPath) << json.dump(2) << "\n";
+  return 0;
+}

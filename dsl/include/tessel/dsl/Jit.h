@@ -1,0 +1,117 @@
+// Just-in-time compilation and launch of DSL kernels on the current GPU.
+//
+// The first launch of a kernel for one set of constants, warp count and
+// argument specialization builds its tile IR, compiles it to PTX and then to
+// a cubin, and keeps the result in memory (per process) and on disk (shared
+// by processes: $TESSEL_CACHE_DIR). The disk key hashes everything that
+// changes the binary: the IR, the compile options, the target, the compiler
+// version and the driver version.
+#pragma once
+
+#include "tessel/dsl/Kernel.h"
+#include "tessel/runtime/Cache.h"
+#include "tessel/runtime/Module.h"
+#include "tessel/runtime/Tensor.h"
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+
+namespace tessel::runtime {
+class Stream;
+}
+
+namespace tessel::dsl {
+
+/// One launch argument, in the order of the kernel's parameters.
+class LaunchArg {
+public:
+  enum class Kind { Pointer, I32, I64, F32 };
+  static LaunchArg pointer(uint64_t devicePtr) { return {Kind::Pointer, devicePtr, 0, 0}; }
+  static LaunchArg i32(int32_t value) { return {Kind::I32, 0, value, 0}; }
+  static LaunchArg i64(int64_t value) { return {Kind::I64, 0, value, 0}; }
+  static LaunchArg f32(float value) { return {Kind::F32, 0, 0, value}; }
+  LaunchArg(const runtime::TensorView &tensor) : LaunchArg(pointer(tensor.devicePtr)) {}
+
+  Kind kind() const { return kind_; }
+  uint64_t devicePtr() const { return pointer_; }
+  int64_t integer() const { return integer_; }
+  float real() const { return real_; }
+
+private:
+  LaunchArg(Kind kind, uint64_t pointer, int64_t integer, float real)
+      : kind_(kind), pointer_(pointer), integer_(integer), real_(real) {}
+  Kind kind_;
+  uint64_t pointer_;
+  int64_t integer_;
+  float real_;
+};
+
+struct LaunchSpec {
+  std::array<unsigned, 3> grid{1, 1, 1};
+  Constants constants;
+  unsigned numWarps = 4;
+};
+
+struct JitOptions {
+  /// Disk cache directory; empty disables the disk cache.
+  std::string cacheDirectory = runtime::DiskCache::defaultDirectory().string();
+  /// Where to dump the IR of every stage of each compile (empty: no dumps).
+  /// Defaults to $TESSEL_DUMP_IR.
+  std::string dumpDirectory = defaultDumpDirectory();
+  /// Loaded kernels kept per process.
+  size_t memoryCacheEntries = 1024;
+
+  static std::string defaultDumpDirectory();
+};
+
+/// How a load was served; counted for tests and benchmarks.
+struct JitStats {
+  std::atomic<uint64_t> memoryHits{0}, diskHits{0}, compiles{0}, corruptEntries{0};
+};
+
+class Jit {
+public:
+  /// A JIT for the current device: opens device 0 when no context is current.
+  static Expected<std::unique_ptr<Jit>> create(JitOptions options = {});
+  /// The process-wide JIT the kernel library uses, created on first use.
+  static Expected<Jit *> global();
+
+  /// Finds or builds the kernel for these constants, warps and arguments.
+  Expected<runtime::Function> load(const KernelDefinition &kernel, const Constants &constants,
+                                   const Specialization &specialization, unsigned numWarps);
+  /// Checks `args` against the kernel's parameters, specializes on them
+  /// (16-byte aligned pointers, integers divisible by 16), loads and launches.
+  Status launch(const KernelDefinition &kernel, const LaunchSpec &spec,
+                std::span<const LaunchArg> args, const runtime::Stream *stream = nullptr);
+
+  /// The specialization a launch with `args` uses.
+  static Specialization specialize(std::span<const LaunchArg> args);
+
+  const std::string &arch() const { return arch_; }
+  const JitStats &stats() const { return stats_; }
+  /// Drops the loaded kernels (the disk cache stays): the next load of each
+  /// comes from disk, as in a new process.
+  void clearMemoryCache() { loaded_.clear(); }
+
+private:
+  Jit(JitOptions options, std::string arch, int driverVersion);
+  Expected<runtime::Function> loadFromDiskOrCompile(const KernelDefinition &kernel,
+                                                    const Constants &constants,
+                                                    const Specialization &specialization,
+                                                    unsigned numWarps);
+
+  JitOptions options_;
+  std::string arch_;
+  int driverVersion_;
+  std::optional<runtime::DiskCache> disk_;
+  runtime::MemoryCache<std::string, runtime::Function> loaded_;
+  std::mutex compileMutex_;
+  JitStats stats_;
+};
+
+} // namespace tessel::dsl

@@ -1,0 +1,242 @@
+#include "tessel/dsl/Jit.h"
+
+#include "tessel/runtime/Device.h"
+#include "tessel/runtime/Driver.h"
+#include "tessel/runtime/KernelArgs.h"
+#include "tessel/runtime/Launch.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/Support/SHA256.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+
+namespace tessel::dsl {
+namespace {
+
+std::string hexDigest(std::string_view text) {
+  std::array<uint8_t, 32> digest = llvm::SHA256::hash(
+      llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(text.data()), text.size()));
+  std::string hex;
+  for (uint8_t byte : digest)
+    hex += fmt::format("{:02x}", byte);
+  return hex;
+}
+
+std::string constantsText(const Constants &constants) {
+  std::string text;
+  for (const auto &[name, value] : constants)
+    text += fmt::format("{}={};", name, value);
+  return text;
+}
+
+/// A disk cache entry: a one-line JSON header, then the cubin.
+std::string encodeEntry(const CompiledKernel &kernel, std::string_view cubin) {
+  nlohmann::json header = {{"kernel", kernel.name},
+                           {"arch", kernel.arch},
+                           {"num_threads", kernel.numThreads},
+                           {"cubin_bytes", cubin.size()}};
+  return header.dump() + "\n" + std::string(cubin);
+}
+
+struct DecodedEntry {
+  std::string kernel;
+  std::string_view cubin;
+};
+
+/// Nullopt for an entry that does not parse: it is rebuilt, never trusted.
+std::optional<DecodedEntry> decodeEntry(std::string_view payload) {
+  size_t newline = payload.find('\n');
+  if (newline == std::string_view::npos)
+    return std::nullopt;
+  nlohmann::json header =
+      nlohmann::json::parse(payload.substr(0, newline), nullptr, /*allow_exceptions=*/false);
+  if (!header.is_object() || !header.contains("kernel") || !header["kernel"].is_string() ||
+      !header.contains("cubin_bytes") || !header["cubin_bytes"].is_number_unsigned())
+    return std::nullopt;
+  std::string_view cubin = payload.substr(newline + 1);
+  if (cubin.size() != header["cubin_bytes"].get<size_t>() || cubin.empty())
+    return std::nullopt;
+  return DecodedEntry{header["kernel"].get<std::string>(), cubin};
+}
+
+} // namespace
+
+std::string JitOptions::defaultDumpDirectory() {
+  const char *dir = std::getenv("TESSEL_DUMP_IR");
+  return dir ? dir : "";
+}
+
+Jit::Jit(JitOptions options, std::string arch, int driverVersion)
+    : options_(std::move(options)), arch_(std::move(arch)), driverVersion_(driverVersion),
+      loaded_(options_.memoryCacheEntries) {
+  if (!options_.cacheDirectory.empty())
+    disk_.emplace(options_.cacheDirectory);
+}
+
+Expected<std::unique_ptr<Jit>> Jit::create(JitOptions options) {
+  Expected<runtime::Device> device = runtime::Device::open(0);
+  if (!device)
+    return device.error();
+  Expected<const runtime::Driver *> driver = runtime::Driver::load();
+  if (!driver)
+    return driver.error();
+  std::string arch = device->arch();
+  if (!parseArchitecture(arch))
+    return Error(fmt::format("the GPU {} ({}) is not a target of Tessel: {}", device->name(), arch,
+                             parseArchitecture(arch).error().message()));
+  return std::unique_ptr<Jit>(new Jit(std::move(options), arch, (*driver)->version()));
+}
+
+Expected<Jit *> Jit::global() {
+  static Expected<std::unique_ptr<Jit>> jit = create();
+  if (!jit)
+    return jit.error();
+  return jit->get();
+}
+
+Specialization Jit::specialize(std::span<const LaunchArg> args) {
+  Specialization specialization;
+  for (const LaunchArg &arg : args) {
+    switch (arg.kind()) {
+    case LaunchArg::Kind::Pointer:
+      specialization.divisibleBy16.push_back(arg.devicePtr() % 16 == 0);
+      break;
+    case LaunchArg::Kind::I32:
+    case LaunchArg::Kind::I64:
+      specialization.divisibleBy16.push_back(arg.integer() % 16 == 0);
+      break;
+    case LaunchArg::Kind::F32:
+      specialization.divisibleBy16.push_back(false);
+      break;
+    }
+  }
+  return specialization;
+}
+
+Expected<runtime::Function> Jit::load(const KernelDefinition &kernel, const Constants &constants,
+                                      const Specialization &specialization, unsigned numWarps) {
+  Expected<Constants> resolved = resolveConstants(kernel, constants);
+  if (!resolved)
+    return resolved.error();
+  // The definition's address tells apart user kernels that share a name.
+  std::string memoryKey =
+      fmt::format("{}@{}|{}|{}|warps={}", kernel.name, static_cast<const void *>(&kernel),
+                  constantsText(*resolved), specialization.cacheKeyText(), numWarps);
+  if (std::optional<runtime::Function> function = loaded_.get(memoryKey)) {
+    ++stats_.memoryHits;
+    return *function;
+  }
+  std::lock_guard<std::mutex> lock(compileMutex_);
+  if (std::optional<runtime::Function> function = loaded_.get(memoryKey)) {
+    ++stats_.memoryHits;
+    return *function;
+  }
+  Expected<runtime::Function> function =
+      loadFromDiskOrCompile(kernel, *resolved, specialization, numWarps);
+  if (function)
+    loaded_.put(memoryKey, *function);
+  return function;
+}
+
+Expected<runtime::Function> Jit::loadFromDiskOrCompile(const KernelDefinition &kernel,
+                                                       const Constants &constants,
+                                                       const Specialization &specialization,
+                                                       unsigned numWarps) {
+  Expected<BuiltKernel> built = build(kernel, constants, specialization);
+  if (!built)
+    return built.error();
+  CompileOptions options;
+  options.arch = arch_;
+  options.numWarps = numWarps;
+  options.dumpDirectory = options_.dumpDirectory;
+  std::string key = hexDigest(fmt::format("{}\n{}\n{}\ndriver={}", built->irText(),
+                                          options.cacheKeyText(), compilerVersion(),
+                                          driverVersion_));
+
+  if (disk_) {
+    runtime::CacheLookup outcome = runtime::CacheLookup::Miss;
+    std::optional<std::string> payload = disk_->load(key, &outcome);
+    if (outcome == runtime::CacheLookup::Corrupt)
+      ++stats_.corruptEntries;
+    if (payload) {
+      std::optional<DecodedEntry> entry = decodeEntry(*payload);
+      if (entry && entry->kernel == kernel.name) {
+        Expected<runtime::Module> module = runtime::Module::loadImage(entry->cubin, kernel.name);
+        if (module) {
+          Expected<runtime::Function> function = module->function(kernel.name);
+          if (function) {
+            ++stats_.diskHits;
+            return function;
+          }
+        }
+      }
+      // An entry whose checksum held but whose content does not load is
+      // rebuilt like a corrupt one.
+      ++stats_.corruptEntries;
+    }
+  }
+
+  ++stats_.compiles;
+  Expected<CompiledKernel> compiled = built->compile(options);
+  if (!compiled)
+    return compiled.error();
+  Expected<std::string> cubin = runtime::Module::compilePtx(compiled->ptx, kernel.name);
+  if (!cubin)
+    return cubin.error();
+  if (disk_) {
+    // A full disk or a read-only cache directory costs only the reuse.
+    (void)disk_->store(key, encodeEntry(*compiled, *cubin));
+  }
+  Expected<runtime::Module> module = runtime::Module::loadImage(*cubin, kernel.name);
+  if (!module)
+    return module.error();
+  return module->function(compiled->name);
+}
+
+Status Jit::launch(const KernelDefinition &kernel, const LaunchSpec &spec,
+                   std::span<const LaunchArg> args, const runtime::Stream *stream) {
+  if (args.size() != kernel.params.size())
+    return Error(fmt::format("kernel {} takes {} arguments, got {}", kernel.name,
+                             kernel.params.size(), args.size()));
+  runtime::KernelArgs packed;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const Param &param = kernel.params[i];
+    const LaunchArg &arg = args[i];
+    auto mismatch = [&](std::string_view expected) {
+      return Error(fmt::format("kernel {}: argument {} ('{}') must be {}", kernel.name, i,
+                               param.name, expected));
+    };
+    if (param.kind == Param::Kind::Pointer) {
+      if (arg.kind() != LaunchArg::Kind::Pointer)
+        return mismatch(fmt::format("a device pointer to {}", name(param.dtype)));
+      if (arg.devicePtr() == 0)
+        return mismatch("a non-null device pointer");
+      packed.push(arg.devicePtr());
+    } else if (param.dtype == DType::I32) {
+      if (arg.kind() != LaunchArg::Kind::I32)
+        return mismatch("an i32");
+      packed.push(static_cast<int32_t>(arg.integer()));
+    } else if (param.dtype == DType::I64) {
+      if (arg.kind() != LaunchArg::Kind::I64 && arg.kind() != LaunchArg::Kind::I32)
+        return mismatch("an i64");
+      packed.push(static_cast<int64_t>(arg.integer()));
+    } else {
+      if (arg.kind() != LaunchArg::Kind::F32)
+        return mismatch("an f32");
+      packed.push(arg.real());
+    }
+  }
+  Expected<runtime::Function> function =
+      load(kernel, spec.constants, specialize(args), spec.numWarps);
+  if (!function)
+    return function.error();
+  runtime::LaunchConfig config;
+  config.grid = spec.grid;
+  config.block = {spec.numWarps * 32, 1, 1};
+  return runtime::launch(*function, config, packed, stream);
+}
+
+} // namespace tessel::dsl

@@ -1,0 +1,134 @@
+// The README's main job: quantize a weight and a batch of activations to FP8
+// with block scales, dequantize the weight again, and check every bit against
+// the CPU reference. Without a GPU it says so, compiles the kernels to PTX
+// (the compiler needs no GPU) and runs the CPU reference alone.
+#include "tessel/dsl/Jit.h"
+#include "tessel/kernels/Definitions.h"
+#include "tessel/kernels/Kernels.h"
+#include "tessel/kernels/Reference.h"
+#include "tessel/runtime/Device.h"
+#include "tessel/support/Float8.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <random>
+
+using namespace tessel;
+
+namespace {
+
+constexpr int64_t kTokens = 256, kN = 2112, kK = 7168;
+
+std::vector<uint16_t> randomBf16(int64_t count, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 0.02f);
+  std::vector<uint16_t> values(count);
+  for (uint16_t &v : values)
+    v = f32ToBf16(normal(rng));
+  return values;
+}
+
+/// Largest |dequant(quant(w)) - w| relative to the block's amax.
+double roundTripError(const std::vector<uint16_t> &w, const std::vector<uint16_t> &back) {
+  double worst = 0;
+  for (size_t i = 0; i < w.size(); ++i) {
+    double a = bf16ToF32(w[i]), b = bf16ToF32(back[i]);
+    worst = std::max(worst, std::abs(a - b) / std::max(std::abs(a), 1e-2));
+  }
+  return worst;
+}
+
+template <typename T> bool sameBits(const std::vector<T> &a, const std::vector<T> &b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
+}
+
+int runOnGpu(const runtime::Device &device, const std::vector<uint16_t> &x,
+             const std::vector<uint16_t> &w) {
+  fmt::print("GPU: {} ({})\n", device.name(), device.arch());
+  auto upload = [](DType dtype, std::vector<int64_t> shape, const auto &host) {
+    runtime::Tensor t = runtime::Tensor::empty(dtype, std::move(shape)).value();
+    t.copyFromHost(host).check();
+    return t;
+  };
+  runtime::Tensor xd = upload(DType::BF16, {kTokens, kK}, x);
+  runtime::Tensor wd = upload(DType::BF16, {kN, kK}, w);
+
+  auto begin = std::chrono::steady_clock::now();
+  kernels::Quantized a = kernels::actQuant(xd.view()).value();
+  kernels::Quantized b = kernels::weightQuant(wd.view()).value();
+  runtime::Tensor back = kernels::weightDequant(b.values.view(), b.scales.view()).value();
+  device.synchronize().check();
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count();
+  fmt::print("act_quant {}x{}, weight_quant and weight_dequant {}x{}: {:.1f} ms including the "
+             "first-call compile (or disk-cache load)\n",
+             kTokens, kK, kN, kK, ms);
+
+  std::vector<uint8_t> y(kTokens * kK), q(kN * kK), yRef(y.size()), qRef(q.size());
+  std::vector<float> s(kTokens * kK / 128), sRef(s.size());
+  std::vector<float> sw(b.scales.view().numel()), swRef(sw.size());
+  std::vector<uint16_t> out(kN * kK), outRef(out.size());
+  a.values.copyToHost(y).check();
+  a.scales.copyToHost(s).check();
+  b.values.copyToHost(q).check();
+  b.scales.copyToHost(sw).check();
+  back.copyToHost(out).check();
+  kernels::actQuantReference(x.data(), kTokens, kK, yRef.data(), sRef.data());
+  kernels::weightQuantReference(w.data(), kN, kK, qRef.data(), swRef.data());
+  kernels::weightDequantReference(qRef.data(), swRef.data(), kN, kK, outRef.data());
+  bool ok = sameBits(y, yRef) && sameBits(s, sRef) && sameBits(q, qRef) && sameBits(sw, swRef) &&
+            sameBits(out, outRef);
+  fmt::print("bit-exact against the CPU reference: {}\n", ok ? "yes" : "NO");
+  fmt::print("weight round trip: max error {:.4f} of the value (e4m3 keeps 3 mantissa bits)\n",
+             roundTripError(w, out));
+  return ok ? 0 : 1;
+}
+
+int runWithoutGpu(const std::string &reason, const std::vector<uint16_t> &x,
+                  const std::vector<uint16_t> &w) {
+  fmt::print("no GPU ({}).\nCompiling the kernels for sm_90a and running the CPU reference "
+             "instead.\n",
+             reason);
+  for (const dsl::KernelDefinition *kernel : kernels::shippedKernels()) {
+    auto begin = std::chrono::steady_clock::now();
+    Expected<dsl::BuiltKernel> built = dsl::build(*kernel);
+    if (!built) {
+      fmt::print("{}: {}\n", kernel->name, built.error().message());
+      return 1;
+    }
+    Expected<CompiledKernel> compiled = built->compile(CompileOptions{});
+    if (!compiled) {
+      fmt::print("{}: {}\n", kernel->name, compiled.error().message());
+      return 1;
+    }
+    fmt::print("  {:<15} -> {:6} bytes of PTX in {:.1f} ms\n", kernel->name, compiled->ptx.size(),
+               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin)
+                   .count());
+  }
+  std::vector<uint8_t> y(x.size()), q(w.size());
+  std::vector<float> s(x.size() / 128), sw((kN + 127) / 128 * (kK / 128));
+  std::vector<uint16_t> out(w.size());
+  kernels::actQuantReference(x.data(), kTokens, kK, y.data(), s.data());
+  kernels::weightQuantReference(w.data(), kN, kK, q.data(), sw.data());
+  kernels::weightDequantReference(q.data(), sw.data(), kN, kK, out.data());
+  fmt::print("CPU reference: weight round trip max error {:.4f} of the value\n",
+             roundTripError(w, out));
+  return 0;
+}
+
+} // namespace
+
+int main() {
+  std::vector<uint16_t> x = randomBf16(kTokens * kK, 1), w = randomBf16(kN * kK, 2);
+  try {
+    if (Status gpu = runtime::probeGpu(); !gpu)
+      return runWithoutGpu(gpu.error().message(), x, w);
+    return runOnGpu(runtime::Device::open(0).value(), x, w);
+  } catch (const Error &error) {
+    fmt::print(stderr, "demo failed: {}\n", error.message());
+    return 1;
+  }
+}

@@ -1,0 +1,179 @@
+// Host side of the shipped kernels: argument checks, grid and config choice,
+// launch through the process-wide JIT.
+#include "ArgumentChecks.h"
+#include "tessel/dsl/Jit.h"
+#include "tessel/kernels/Definitions.h"
+#include "tessel/kernels/Kernels.h"
+
+namespace tessel::kernels {
+namespace {
+
+constexpr int64_t kBlock = 128;
+
+using detail::ceilDiv;
+using detail::checkShape;
+using detail::checkTensor;
+
+/// Library defaults, measured on an H100 (see bench/); a config given by the
+/// caller overrides them field by field.
+dsl::LaunchSpec launchSpec(const KernelConfig &config, dsl::Constants defaults,
+                           unsigned defaultWarps) {
+  dsl::LaunchSpec spec;
+  spec.constants = std::move(defaults);
+  for (const auto &[name, value] : config.constants)
+    spec.constants[name] = value;
+  spec.numWarps = config.numWarps ? config.numWarps : defaultWarps;
+  return spec;
+}
+
+unsigned gridExtent(int64_t n, std::string_view kernel) {
+  if (n > int64_t(std::numeric_limits<int32_t>::max()))
+    throw Error(fmt::format("{}: grid of {} programs is too large", kernel, n));
+  return unsigned(std::max<int64_t>(n, 1));
+}
+
+Status launchOn(const dsl::KernelDefinition &kernel, const dsl::LaunchSpec &spec,
+                std::initializer_list<dsl::LaunchArg> args, const runtime::Stream *stream) {
+  Expected<dsl::Jit *> jit = dsl::Jit::global();
+  if (!jit)
+    return Error(fmt::format("{}: {}", kernel.name, jit.error().message()));
+  return (*jit)->launch(kernel, spec, std::span<const dsl::LaunchArg>(args.begin(), args.size()),
+                        stream);
+}
+
+int64_t constantOr(const dsl::LaunchSpec &spec, const char *name, int64_t fallback) {
+  auto found = spec.constants.find(name);
+  return found == spec.constants.end() ? fallback : found->second;
+}
+
+} // namespace
+
+Status actQuant(const runtime::TensorView &x, const runtime::TensorView &y,
+                const runtime::TensorView &s, const QuantizeOptions &options,
+                const runtime::Stream *stream) {
+  const char *kernel = "act_quant";
+  if (Status ok = checkTensor(kernel, "x", x, {DType::BF16, DType::F16, DType::F32}, 1, 8); !ok)
+    return ok;
+  if (Status ok = checkTensor(kernel, "y", y, {DType::F8E4M3}, 1, 8); !ok)
+    return ok;
+  if (Status ok = checkTensor(kernel, "s", s, {DType::F32}, 1, 8); !ok)
+    return ok;
+  if (Status ok = checkShape(kernel, "y", y, x.shape); !ok)
+    return ok;
+  std::vector<int64_t> scaleShape = x.shape;
+  int64_t k = x.shape.back();
+  scaleShape.back() = ceilDiv(k, kBlock);
+  if (Status ok = checkShape(kernel, "s", s, scaleShape); !ok)
+    return ok;
+  int64_t m = k == 0 ? 0 : x.numel() / k;
+  if (m == 0 || k == 0)
+    return Status::success();
+
+  dsl::LaunchSpec spec =
+      launchSpec(options.config, {{"ROWS", 16}, {"UE8M0", options.ue8m0Scales ? 1 : 0}}, 4);
+  int64_t rows = constantOr(spec, "ROWS", 16);
+  if (rows < 1 || (rows & (rows - 1)))
+    return Error(fmt::format("{}: ROWS must be a power of two, got {}", kernel, rows));
+  spec.grid = {gridExtent(ceilDiv(m, rows), kernel), gridExtent(ceilDiv(k, kBlock), kernel), 1};
+  return launchOn(actQuantKernel(x.dtype), spec,
+                  {x, y, s, dsl::LaunchArg::i32(int32_t(m)), dsl::LaunchArg::i32(int32_t(k))},
+                  stream);
+}
+
+Expected<Quantized> actQuant(const runtime::TensorView &x, const QuantizeOptions &options,
+                             const runtime::Stream *stream) {
+  if (x.rank() == 0)
+    return Error("act_quant: argument x must have rank >= 1");
+  std::vector<int64_t> scaleShape = x.shape;
+  scaleShape.back() = ceilDiv(x.shape.back(), kBlock);
+  Expected<runtime::Tensor> y = runtime::Tensor::empty(DType::F8E4M3, x.shape);
+  if (!y)
+    return y.error();
+  Expected<runtime::Tensor> s = runtime::Tensor::empty(DType::F32, scaleShape);
+  if (!s)
+    return s.error();
+  if (Status ok = actQuant(x, y->view(), s->view(), options, stream); !ok)
+    return ok.error();
+  return Quantized{std::move(*y), std::move(*s)};
+}
+
+Status weightQuant(const runtime::TensorView &w, const runtime::TensorView &q,
+                   const runtime::TensorView &s, const QuantizeOptions &options,
+                   const runtime::Stream *stream) {
+  const char *kernel = "weight_quant";
+  if (Status ok = checkTensor(kernel, "w", w, {DType::BF16}, 2, 2); !ok)
+    return ok;
+  if (Status ok = checkTensor(kernel, "q", q, {DType::F8E4M3}, 2, 2); !ok)
+    return ok;
+  if (Status ok = checkTensor(kernel, "s", s, {DType::F32}, 2, 2); !ok)
+    return ok;
+  int64_t n = w.shape[0], k = w.shape[1];
+  if (Status ok = checkShape(kernel, "q", q, w.shape); !ok)
+    return ok;
+  if (Status ok = checkShape(kernel, "s", s, {ceilDiv(n, kBlock), ceilDiv(k, kBlock)}); !ok)
+    return ok;
+  if (n == 0 || k == 0)
+    return Status::success();
+  dsl::LaunchSpec spec =
+      launchSpec(options.config, {{"UE8M0", options.ue8m0Scales ? 1 : 0}}, 8);
+  spec.grid = {gridExtent(ceilDiv(n, kBlock), kernel), gridExtent(ceilDiv(k, kBlock), kernel), 1};
+  return launchOn(weightQuantKernel(), spec,
+                  {w, q, s, dsl::LaunchArg::i32(int32_t(n)), dsl::LaunchArg::i32(int32_t(k))},
+                  stream);
+}
+
+Expected<Quantized> weightQuant(const runtime::TensorView &w, const QuantizeOptions &options,
+                                const runtime::Stream *stream) {
+  if (w.rank() != 2)
+    return Error(fmt::format("weight_quant: argument w ({}): must have rank 2", w.describe()));
+  Expected<runtime::Tensor> q = runtime::Tensor::empty(DType::F8E4M3, w.shape);
+  if (!q)
+    return q.error();
+  Expected<runtime::Tensor> s = runtime::Tensor::empty(
+      DType::F32, {ceilDiv(w.shape[0], kBlock), ceilDiv(w.shape[1], kBlock)});
+  if (!s)
+    return s.error();
+  if (Status ok = weightQuant(w, q->view(), s->view(), options, stream); !ok)
+    return ok.error();
+  return Quantized{std::move(*q), std::move(*s)};
+}
+
+Status weightDequant(const runtime::TensorView &q, const runtime::TensorView &s,
+                     const runtime::TensorView &out, const KernelConfig &config,
+                     const runtime::Stream *stream) {
+  const char *kernel = "weight_dequant";
+  if (Status ok = checkTensor(kernel, "q", q, {DType::F8E4M3}, 2, 2); !ok)
+    return ok;
+  if (Status ok = checkTensor(kernel, "s", s, {DType::F32}, 2, 2); !ok)
+    return ok;
+  if (Status ok = checkTensor(kernel, "out", out, {DType::BF16}, 2, 2); !ok)
+    return ok;
+  int64_t n = q.shape[0], k = q.shape[1];
+  if (Status ok = checkShape(kernel, "s", s, {ceilDiv(n, kBlock), ceilDiv(k, kBlock)}); !ok)
+    return ok;
+  if (Status ok = checkShape(kernel, "out", out, q.shape); !ok)
+    return ok;
+  if (n == 0 || k == 0)
+    return Status::success();
+  dsl::LaunchSpec spec = launchSpec(config, {{"BLOCK_M", 32}}, 4);
+  int64_t rows = constantOr(spec, "BLOCK_M", 32);
+  if (rows < 1 || rows > kBlock || kBlock % rows != 0)
+    return Error(fmt::format("{}: BLOCK_M must divide {}, got {}", kernel, kBlock, rows));
+  spec.grid = {gridExtent(ceilDiv(n, rows), kernel), gridExtent(ceilDiv(k, kBlock), kernel), 1};
+  return launchOn(weightDequantKernel(), spec,
+                  {q, s, out, dsl::LaunchArg::i32(int32_t(n)), dsl::LaunchArg::i32(int32_t(k))},
+                  stream);
+}
+
+Expected<runtime::Tensor> weightDequant(const runtime::TensorView &q,
+                                        const runtime::TensorView &s, const KernelConfig &config,
+                                        const runtime::Stream *stream) {
+  Expected<runtime::Tensor> out = runtime::Tensor::empty(DType::BF16, q.shape);
+  if (!out)
+    return out.error();
+  if (Status ok = weightDequant(q, s, out->view(), config, stream); !ok)
+    return ok.error();
+  return std::move(*out);
+}
+
+} // namespace tessel::kernels

@@ -1,0 +1,238 @@
+// act_quant, weight_quant and weight_dequant on the GPU against the CPU
+// references (tessel/kernels/Reference.h), bit for bit, on fresh random
+// inputs and on edge cases: zeros, values at +-448 * s, tiny and huge
+// magnitudes, tails. Outputs are poisoned before each launch, so that an
+// element the kernel does not write fails the comparison.
+#include "../runtime/GpuTest.h"
+
+#include "tessel/kernels/Kernels.h"
+#include "tessel/kernels/Reference.h"
+#include "tessel/runtime/Tensor.h"
+#include "tessel/support/Float8.h"
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <random>
+
+namespace tessel::kernels {
+namespace {
+
+using runtime::Tensor;
+
+/// How the values of a test input are drawn.
+enum class Fill {
+  Normal,        ///< N(0, 1) times a per-row magnitude from 2^-40 to 2^40
+  Zeros,         ///< every element 0 (the scale floor keeps NaN out)
+  AtRangeEdges,  ///< each block holds +-amax exactly and values near it
+  Extremes,      ///< bf16 max, min normal, subnormals, +-0 mixed in
+};
+
+std::vector<float> makeValues(int64_t rows, int64_t cols, Fill fill, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal;
+  std::uniform_int_distribution<int> exponent(-40, 40);
+  std::vector<float> values(rows * cols);
+  for (int64_t r = 0; r < rows; ++r) {
+    float magnitude = std::ldexp(1.0f, exponent(rng));
+    for (int64_t c = 0; c < cols; ++c) {
+      float &v = values[r * cols + c];
+      switch (fill) {
+      case Fill::Normal:
+        v = normal(rng) * magnitude;
+        break;
+      case Fill::Zeros:
+        v = (c % 2) ? 0.0f : -0.0f;
+        break;
+      case Fill::AtRangeEdges:
+        // amax = 448 * magnitude / 448-ish: the largest element maps to
+        // exactly +-448 after scaling, its neighbours land on ties.
+        v = (c % 128 == 0) ? magnitude : magnitude * (float(c % 128) / 128.0f) * (c % 3 ? 1 : -1);
+        break;
+      case Fill::Extremes: {
+        const float specials[] = {3.3895e38f, -3.3895e38f, 1.1754944e-38f, 9.2e-41f,
+                                  -9.2e-41f,  0.0f,        -0.0f,          1.0f};
+        v = specials[(r + c) % 8];
+        break;
+      }
+      }
+    }
+  }
+  return values;
+}
+
+std::vector<uint16_t> toBf16(const std::vector<float> &values) {
+  std::vector<uint16_t> bits(values.size());
+  for (size_t i = 0; i < values.size(); ++i)
+    bits[i] = f32ToBf16(values[i]);
+  return bits;
+}
+
+template <typename T> Tensor upload(DType dtype, std::vector<int64_t> shape, const std::vector<T> &host) {
+  Tensor tensor = Tensor::empty(dtype, std::move(shape)).value();
+  tensor.copyFromHost(host).check();
+  return tensor;
+}
+
+/// A tensor filled with 0xFF bytes: NaN in f32/bf16 and in e4m3 (0xFF).
+Tensor poisoned(DType dtype, std::vector<int64_t> shape) {
+  Tensor tensor = Tensor::empty(dtype, std::move(shape)).value();
+  std::vector<std::byte> bytes(tensor.view().bytes(), std::byte{0xFF});
+  tensor.copyFromHost(bytes).check();
+  return tensor;
+}
+
+template <typename T> std::vector<T> download(const Tensor &tensor) {
+  std::vector<T> host(tensor.view().numel());
+  tensor.copyToHost(host).check();
+  return host;
+}
+
+/// Index of the first element where `a` and `b` differ bitwise, or -1.
+template <typename T> int64_t firstMismatch(const std::vector<T> &a, const std::vector<T> &b) {
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::memcmp(&a[i], &b[i], sizeof(T)) != 0)
+      return int64_t(i);
+  return -1;
+}
+
+struct Shape {
+  int64_t rows, cols;
+};
+
+class QuantGpuTest : public runtime::GpuTest {};
+
+class ActQuantGpuTest : public runtime::GpuTest,
+                        public ::testing::WithParamInterface<std::tuple<Shape, Fill, bool>> {};
+
+TEST_P(ActQuantGpuTest, MatchesReferenceBitForBit) {
+  auto [shape, fill, ue8m0] = GetParam();
+  std::vector<float> values = makeValues(shape.rows, shape.cols, fill, std::random_device{}());
+  std::vector<uint16_t> x = toBf16(values);
+  int64_t blocks = (shape.cols + 127) / 128;
+  std::vector<uint8_t> yRef(x.size());
+  std::vector<float> sRef(shape.rows * blocks);
+  actQuantReference(x.data(), shape.rows, shape.cols, yRef.data(), sRef.data(), 128, ue8m0);
+
+  Tensor xd = upload(DType::BF16, {shape.rows, shape.cols}, x);
+  Tensor yd = poisoned(DType::F8E4M3, {shape.rows, shape.cols});
+  Tensor sd = poisoned(DType::F32, {shape.rows, blocks});
+  QuantizeOptions options;
+  options.ue8m0Scales = ue8m0;
+  Status launched = actQuant(xd.view(), yd.view(), sd.view(), options);
+  ASSERT_TRUE(launched) << launched.error().message();
+  std::vector<uint8_t> y = download<uint8_t>(yd);
+  std::vector<float> s = download<float>(sd);
+  int64_t bad = firstMismatch(s, sRef);
+  ASSERT_EQ(bad, -1) << "scale " << bad << ": gpu " << s[bad] << " reference " << sRef[bad];
+  bad = firstMismatch(y, yRef);
+  ASSERT_EQ(bad, -1) << "element " << bad << " (x bits 0x" << std::hex << x[bad] << "): gpu 0x"
+                     << int(y[bad]) << " reference 0x" << int(yRef[bad]);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, ActQuantGpuTest,
+    ::testing::Combine(::testing::Values(Shape{1, 128}, Shape{7, 7168}, Shape{33, 300},
+                                         Shape{512, 7168}, Shape{3, 1}),
+                       ::testing::Values(Fill::Normal, Fill::Zeros, Fill::AtRangeEdges,
+                                         Fill::Extremes),
+                       ::testing::Bool()));
+
+TEST_F(QuantGpuTest, ActQuantAcceptsF16AndF32InputsAndLeadingDimensions) {
+  for (DType dtype : {DType::F16, DType::F32}) {
+    std::vector<float> values = makeValues(6, 384, Fill::Normal, 7);
+    std::vector<int64_t> shape = {2, 3, 384};
+    std::vector<uint8_t> yRef(values.size());
+    std::vector<float> sRef(6 * 3);
+    Tensor xd = Tensor::empty(dtype, shape).value();
+    if (dtype == DType::F32) {
+      xd.copyFromHost(values).check();
+      actQuantReference(DType::F32, values.data(), 6, 384, yRef.data(), sRef.data());
+    } else {
+      std::vector<uint16_t> half(values.size());
+      for (size_t i = 0; i < values.size(); ++i)
+        half[i] = f32ToF16(values[i]);
+      xd.copyFromHost(half).check();
+      actQuantReference(DType::F16, half.data(), 6, 384, yRef.data(), sRef.data());
+    }
+    Expected<Quantized> q = actQuant(xd.view());
+    ASSERT_TRUE(q) << q.error().message();
+    EXPECT_EQ(q->scales.view().shape, (std::vector<int64_t>{2, 3, 3}));
+    EXPECT_EQ(firstMismatch(download<uint8_t>(q->values), yRef), -1) << name(dtype);
+    EXPECT_EQ(firstMismatch(download<float>(q->scales), sRef), -1) << name(dtype);
+  }
+}
+
+class WeightGpuTest : public runtime::GpuTest,
+                      public ::testing::WithParamInterface<std::tuple<Shape, Fill>> {};
+
+TEST_P(WeightGpuTest, QuantizeMatchesReferenceBitForBit) {
+  auto [shape, fill] = GetParam();
+  std::vector<uint16_t> w = toBf16(makeValues(shape.rows, shape.cols, fill, std::random_device{}()));
+  int64_t nb = (shape.rows + 127) / 128, kb = (shape.cols + 127) / 128;
+  std::vector<uint8_t> qRef(w.size());
+  std::vector<float> sRef(nb * kb);
+  weightQuantReference(w.data(), shape.rows, shape.cols, qRef.data(), sRef.data());
+
+  Tensor wd = upload(DType::BF16, {shape.rows, shape.cols}, w);
+  Tensor qd = poisoned(DType::F8E4M3, {shape.rows, shape.cols});
+  Tensor sd = poisoned(DType::F32, {nb, kb});
+  Status launched = weightQuant(wd.view(), qd.view(), sd.view());
+  ASSERT_TRUE(launched) << launched.error().message();
+  std::vector<float> s = download<float>(sd);
+  int64_t bad = firstMismatch(s, sRef);
+  ASSERT_EQ(bad, -1) << "scale " << bad << ": gpu " << s[bad] << " reference " << sRef[bad];
+  std::vector<uint8_t> q = download<uint8_t>(qd);
+  bad = firstMismatch(q, qRef);
+  ASSERT_EQ(bad, -1) << "element " << bad << ": gpu " << int(q[bad]) << " reference "
+                     << int(qRef[bad]);
+}
+
+TEST_P(WeightGpuTest, DequantizeMatchesReferenceBitForBit) {
+  auto [shape, fill] = GetParam();
+  int64_t nb = (shape.rows + 127) / 128, kb = (shape.cols + 127) / 128;
+  // Quantize on the CPU to get realistic codes and scales, then add every
+  // finite e4m3 code in the first rows.
+  std::vector<uint16_t> w = toBf16(makeValues(shape.rows, shape.cols, fill, std::random_device{}()));
+  std::vector<uint8_t> q(w.size());
+  std::vector<float> s(nb * kb);
+  weightQuantReference(w.data(), shape.rows, shape.cols, q.data(), s.data());
+  for (size_t i = 0; i < q.size() && i < 256; ++i)
+    if ((i & 0x7F) != 0x7F) // 0x7F and 0xFF are NaN
+      q[i] = uint8_t(i);
+  std::vector<uint16_t> ref(q.size());
+  weightDequantReference(q.data(), s.data(), shape.rows, shape.cols, ref.data());
+
+  Tensor qd = upload(DType::F8E4M3, {shape.rows, shape.cols}, q);
+  Tensor sd = upload(DType::F32, {nb, kb}, s);
+  Tensor out = poisoned(DType::BF16, {shape.rows, shape.cols});
+  Status launched = weightDequant(qd.view(), sd.view(), out.view());
+  ASSERT_TRUE(launched) << launched.error().message();
+  std::vector<uint16_t> got = download<uint16_t>(out);
+  int64_t bad = firstMismatch(got, ref);
+  ASSERT_EQ(bad, -1) << "element " << bad << ": gpu 0x" << std::hex << got[bad]
+                     << " reference 0x" << ref[bad];
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, WeightGpuTest,
+                         ::testing::Combine(::testing::Values(Shape{128, 128}, Shape{300, 200},
+                                                              Shape{1, 7}, Shape{1024, 7168},
+                                                              Shape{2112, 7168}),
+                                            ::testing::Values(Fill::Normal, Fill::Zeros,
+                                                              Fill::AtRangeEdges,
+                                                              Fill::Extremes)));
+
+TEST_F(QuantGpuTest, BadArgumentsLaunchNothing) {
+  Tensor x = Tensor::empty(DType::BF16, {4, 256}).value();
+  Tensor y = poisoned(DType::F8E4M3, {4, 256});
+  Tensor wrongScales = poisoned(DType::F32, {4, 3});
+  Status status = actQuant(x.view(), y.view(), wrongScales.view());
+  ASSERT_FALSE(status);
+  EXPECT_NE(status.error().message().find("argument s"), std::string::npos)
+      << status.error().message();
+  std::vector<uint8_t> untouched = download<uint8_t>(y);
+  EXPECT_EQ(firstMismatch(untouched, std::vector<uint8_t>(untouched.size(), 0xFF)), -1);
+}
+
+} // namespace
+} // namespace tessel::kernels
