@@ -52,8 +52,12 @@ if(TESSEL_STATIC_LLVM)
       set_target_properties(${imported} PROPERTIES INTERFACE_LINK_LIBRARIES "${deps}")
     endif()
   endforeach()
+  # fmt is used header-only, so the binaries do not need libfmt.so: nothing
+  # references it any more and --as-needed leaves it out of DT_NEEDED.
+  set_target_properties(fmt::fmt PROPERTIES INTERFACE_COMPILE_DEFINITIONS FMT_HEADER_ONLY=1)
   # Only the sections the binaries reach are kept, and symbols are stripped.
-  add_link_options(-Wl,--gc-sections -s)
+  add_compile_options(-ffunction-sections -fdata-sections)
+  add_link_options(-Wl,--gc-sections -Wl,--as-needed -s)
 endif()
 
 # tessel_link_mlir(target [PUBLIC|PRIVATE] libs...): links the shared libMLIR and

@@ -83,7 +83,7 @@ Expected<std::unique_ptr<Jit>> Jit::create(JitOptions options) {
   Expected<const runtime::Driver *> driver = runtime::Driver::load();
   if (!driver)
     return driver.error();
-  std::string arch = device->arch();
+  std::string arch = options.arch.empty() ? device->arch() : options.arch;
   if (!parseArchitecture(arch))
     return Error(fmt::format("the GPU {} ({}) is not a target of Tessel: {}", device->name(), arch,
                              parseArchitecture(arch).error().message()));

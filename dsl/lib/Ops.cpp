@@ -611,8 +611,12 @@ Value where(const Operand &condition, const Operand &a, const Operand &b, Where 
 Value cdiv(const Operand &a, const Operand &b, Where where) {
   OpContext c("cdiv", where);
   std::vector<Value> v = c.unify({&a, &b});
-  if (!isInteger(v[0].dtype()) || v[0].isPointer())
-    c.fail(fmt::format("needs integers, got {}", v[0].type().str()));
+  // Checked here in full: an error from the operations below would name this
+  // file instead of the caller's line.
+  for (const Value &operand : v)
+    if (!isInteger(operand.dtype()) || operand.dtype() == DType::I1 || operand.isPointer())
+      c.fail(fmt::format("needs i8, i32 or i64 integers, got {}", operand.type().str()));
+  c.requireSameDType(v[0], v[1]);
   return (v[0] + v[1] - Operand(1, where)) / v[1];
 }
 

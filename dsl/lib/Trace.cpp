@@ -1,10 +1,12 @@
 #include "Trace.h"
 
 #include "tessel/Analysis/AxisInfo.h"
-#include "tessel/Compiler/Registration.h"
 #include "tessel/Dialect/Tile/IR/Tile.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/Verifier.h"
@@ -12,6 +14,8 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <fmt/format.h>
+
+#include <atomic>
 
 namespace tessel::dsl {
 
@@ -25,11 +29,17 @@ namespace detail {
 namespace {
 
 thread_local Trace *activeTrace = nullptr;
+/// Ids of traces, never reused (0 is no trace's).
+std::atomic<uint64_t> nextTraceId{1};
 
-const mlir::DialectRegistry &compilerRegistry() {
+/// The dialects a body records, and no more: building the compiler's full
+/// registry (LLVM, NVVM and their translations) costs more than a load from
+/// the disk cache may take. compileModule adds the rest when it runs.
+const mlir::DialectRegistry &tracingRegistry() {
   static const mlir::DialectRegistry registry = [] {
     mlir::DialectRegistry registry;
-    registerCompilerDialects(registry);
+    registry.insert<tile::TileDialect, mlir::arith::ArithDialect, mlir::math::MathDialect,
+                    mlir::scf::SCFDialect, mlir::func::FuncDialect>();
     return registry;
   }();
   return registry;
@@ -56,10 +66,11 @@ std::string describe(const std::source_location &where) {
 Trace::Trace(const KernelDefinition &kernel, const Constants &constants,
              const Specialization &specialization)
     : kernel_(kernel), constants_(constants), specialization_(specialization),
-      context_(std::make_unique<mlir::MLIRContext>(compilerRegistry(),
+      context_(std::make_unique<mlir::MLIRContext>(tracingRegistry(),
                                                    mlir::MLIRContext::Threading::DISABLED)),
-      builder_(context_.get()) {
-  context_->loadAllAvailableDialects();
+      builder_(context_.get()), id_(nextTraceId.fetch_add(1, std::memory_order_relaxed)) {
+  context_->loadDialect<tile::TileDialect, mlir::arith::ArithDialect, mlir::math::MathDialect,
+                        mlir::scf::SCFDialect, mlir::func::FuncDialect>();
 }
 
 Trace::~Trace() = default;
@@ -149,17 +160,30 @@ ValueType Trace::valueType(mlir::Type type) const {
 }
 
 Value Trace::wrap(mlir::Value value) {
-  return Value(this, value.getAsOpaquePointer(), valueType(value.getType()));
+  return Value(this, id_, value.getAsOpaquePointer(), valueType(value.getType()));
 }
 
 mlir::Value Trace::unwrap(const Value &value, std::string_view op,
                           const std::source_location &where) const {
   if (!value.valid())
     fail(where, op, "operand is an empty Value (default-constructed, never assigned)");
-  if (value.trace_ != this)
+  if (value.trace_ != this || value.traceId_ != id_)
     fail(where, op, "operand belongs to another kernel's body (Values live only while "
                     "their body runs)");
-  return mlir::Value::getFromOpaquePointer(value.handle_);
+  mlir::Value ir = mlir::Value::getFromOpaquePointer(value.handle_);
+  // A value is usable where it is recorded and in loop bodies nested there;
+  // one made in a loop body does not exist after the loop.
+  mlir::Block *home = ir.getParentBlock();
+  for (mlir::Block *block = builder_.getInsertionBlock(); block != home;) {
+    mlir::Operation *parent = block->getParentOp();
+    if (!parent || !parent->getBlock())
+      fail(where, op,
+           fmt::format("operand {} was made inside a forRange loop body and does not "
+                       "exist outside it; return it from the body as a carried value",
+                       value.type().str()));
+    block = parent->getBlock();
+  }
+  return ir;
 }
 
 Value Trace::arg(std::string_view name, const std::source_location &where) {
@@ -199,7 +223,7 @@ Expected<BuiltKernel> Trace::run() {
       kernelLoc, kernel_.name, builder_.getFunctionType(paramTypes, {}));
   for (size_t i = 0; i < kernel_.params.size(); ++i)
     if (i < specialization_.divisibleBy16.size() && specialization_.divisibleBy16[i] &&
-        kernel_.params[i].dtype != DType::F32)
+        !(kernel_.params[i].kind == Param::Kind::Scalar && kernel_.params[i].dtype == DType::F32))
       func.setArgAttr(i, kDivisibilityAttrName, builder_.getI64IntegerAttr(16));
   mlir::Block *entry = func.addEntryBlock();
   arguments_.assign(entry->args_begin(), entry->args_end());

@@ -55,6 +55,8 @@ private:
   mlir::OwningOpRef<mlir::ModuleOp> module_;
   std::vector<mlir::Value> arguments_;
   Trace *previous_ = nullptr;
+  /// Unique per build on this process; stamped on every Value it makes.
+  uint64_t id_;
 };
 
 /// Text of a source position, "file.cpp:12".

@@ -9,11 +9,28 @@
 
 #include <initializer_list>
 #include <limits>
+#include <optional>
 
 namespace tessel::kernels::detail {
 
 inline std::string shapeText(const std::vector<int64_t> &shape) {
   return fmt::format("[{}]", fmt::join(shape, ", "));
+}
+
+/// The number of elements of a shape of non-negative sizes, or nullopt when
+/// it exceeds 2^32 (and might not fit int64).
+inline std::optional<int64_t> boundedElementCount(const std::vector<int64_t> &shape) {
+  constexpr int64_t kBound = int64_t(1) << 32;
+  for (int64_t size : shape)
+    if (size == 0)
+      return 0;
+  int64_t count = 1;
+  for (int64_t size : shape) {
+    if (size > kBound / count)
+      return std::nullopt;
+    count *= size;
+  }
+  return count;
 }
 
 /// Checks dtype, rank, contiguity, null pointer and size of one tensor.
@@ -37,11 +54,15 @@ inline Status checkTensor(std::string_view kernel, std::string_view argument,
                                    : fmt::format("must have rank {} to {}", minRank, maxRank));
   if (Status valid = tensor.validate(); !valid)
     return fail(valid.error().message());
+  // Offsets inside the kernels are 32-bit. Checked before numel() and
+  // isContiguous() multiply the sizes, which a huge shape can wrap around
+  // int64 to a small count.
+  std::optional<int64_t> count = boundedElementCount(tensor.shape);
+  if (!count || *count > std::numeric_limits<int32_t>::max())
+    return fail(fmt::format("has {} elements; at most 2^31 - 1 are supported",
+                            count ? fmt::format("{}", *count) : "more than 2^32"));
   if (!tensor.isContiguous())
     return fail("must be contiguous (row-major strides)");
-  // Offsets inside the kernels are 32-bit.
-  if (tensor.numel() > std::numeric_limits<int32_t>::max())
-    return fail(fmt::format("has {} elements; at most 2^31 - 1 are supported", tensor.numel()));
   if (tensor.numel() > 0 && tensor.devicePtr == 0)
     return fail("device pointer is null");
   return Status::success();

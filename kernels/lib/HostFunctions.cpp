@@ -46,13 +46,34 @@ int64_t constantOr(const dsl::LaunchSpec &spec, const char *name, int64_t fallba
   return found == spec.constants.end() ? fallback : found->second;
 }
 
+// The checks of the inputs, shared with the allocating forms, which must run
+// them before allocating the outputs: allocation needs the driver, and a bad
+// argument is to be reported as such on a machine without one.
+
+Status checkActQuantInput(const runtime::TensorView &x) {
+  return checkTensor("act_quant", "x", x, {DType::BF16, DType::F16, DType::F32}, 1, 8);
+}
+
+Status checkWeightQuantInput(const runtime::TensorView &w) {
+  return checkTensor("weight_quant", "w", w, {DType::BF16}, 2, 2);
+}
+
+Status checkWeightDequantInputs(const runtime::TensorView &q, const runtime::TensorView &s) {
+  const char *kernel = "weight_dequant";
+  if (Status ok = checkTensor(kernel, "q", q, {DType::F8E4M3}, 2, 2); !ok)
+    return ok;
+  if (Status ok = checkTensor(kernel, "s", s, {DType::F32}, 2, 2); !ok)
+    return ok;
+  return checkShape(kernel, "s", s, {ceilDiv(q.shape[0], kBlock), ceilDiv(q.shape[1], kBlock)});
+}
+
 } // namespace
 
 Status actQuant(const runtime::TensorView &x, const runtime::TensorView &y,
                 const runtime::TensorView &s, const QuantizeOptions &options,
                 const runtime::Stream *stream) {
   const char *kernel = "act_quant";
-  if (Status ok = checkTensor(kernel, "x", x, {DType::BF16, DType::F16, DType::F32}, 1, 8); !ok)
+  if (Status ok = checkActQuantInput(x); !ok)
     return ok;
   if (Status ok = checkTensor(kernel, "y", y, {DType::F8E4M3}, 1, 8); !ok)
     return ok;
@@ -82,8 +103,8 @@ Status actQuant(const runtime::TensorView &x, const runtime::TensorView &y,
 
 Expected<Quantized> actQuant(const runtime::TensorView &x, const QuantizeOptions &options,
                              const runtime::Stream *stream) {
-  if (x.rank() == 0)
-    return Error("act_quant: argument x must have rank >= 1");
+  if (Status ok = checkActQuantInput(x); !ok)
+    return ok.error();
   std::vector<int64_t> scaleShape = x.shape;
   scaleShape.back() = ceilDiv(x.shape.back(), kBlock);
   Expected<runtime::Tensor> y = runtime::Tensor::empty(DType::F8E4M3, x.shape);
@@ -101,7 +122,7 @@ Status weightQuant(const runtime::TensorView &w, const runtime::TensorView &q,
                    const runtime::TensorView &s, const QuantizeOptions &options,
                    const runtime::Stream *stream) {
   const char *kernel = "weight_quant";
-  if (Status ok = checkTensor(kernel, "w", w, {DType::BF16}, 2, 2); !ok)
+  if (Status ok = checkWeightQuantInput(w); !ok)
     return ok;
   if (Status ok = checkTensor(kernel, "q", q, {DType::F8E4M3}, 2, 2); !ok)
     return ok;
@@ -115,7 +136,7 @@ Status weightQuant(const runtime::TensorView &w, const runtime::TensorView &q,
   if (n == 0 || k == 0)
     return Status::success();
   dsl::LaunchSpec spec =
-      launchSpec(options.config, {{"UE8M0", options.ue8m0Scales ? 1 : 0}}, 8);
+      launchSpec(options.config, {{"UE8M0", options.ue8m0Scales ? 1 : 0}}, 4);
   spec.grid = {gridExtent(ceilDiv(n, kBlock), kernel), gridExtent(ceilDiv(k, kBlock), kernel), 1};
   return launchOn(weightQuantKernel(), spec,
                   {w, q, s, dsl::LaunchArg::i32(int32_t(n)), dsl::LaunchArg::i32(int32_t(k))},
@@ -124,8 +145,8 @@ Status weightQuant(const runtime::TensorView &w, const runtime::TensorView &q,
 
 Expected<Quantized> weightQuant(const runtime::TensorView &w, const QuantizeOptions &options,
                                 const runtime::Stream *stream) {
-  if (w.rank() != 2)
-    return Error(fmt::format("weight_quant: argument w ({}): must have rank 2", w.describe()));
+  if (Status ok = checkWeightQuantInput(w); !ok)
+    return ok.error();
   Expected<runtime::Tensor> q = runtime::Tensor::empty(DType::F8E4M3, w.shape);
   if (!q)
     return q.error();
@@ -142,15 +163,11 @@ Status weightDequant(const runtime::TensorView &q, const runtime::TensorView &s,
                      const runtime::TensorView &out, const KernelConfig &config,
                      const runtime::Stream *stream) {
   const char *kernel = "weight_dequant";
-  if (Status ok = checkTensor(kernel, "q", q, {DType::F8E4M3}, 2, 2); !ok)
-    return ok;
-  if (Status ok = checkTensor(kernel, "s", s, {DType::F32}, 2, 2); !ok)
+  if (Status ok = checkWeightDequantInputs(q, s); !ok)
     return ok;
   if (Status ok = checkTensor(kernel, "out", out, {DType::BF16}, 2, 2); !ok)
     return ok;
   int64_t n = q.shape[0], k = q.shape[1];
-  if (Status ok = checkShape(kernel, "s", s, {ceilDiv(n, kBlock), ceilDiv(k, kBlock)}); !ok)
-    return ok;
   if (Status ok = checkShape(kernel, "out", out, q.shape); !ok)
     return ok;
   if (n == 0 || k == 0)
@@ -168,6 +185,8 @@ Status weightDequant(const runtime::TensorView &q, const runtime::TensorView &s,
 Expected<runtime::Tensor> weightDequant(const runtime::TensorView &q,
                                         const runtime::TensorView &s, const KernelConfig &config,
                                         const runtime::Stream *stream) {
+  if (Status ok = checkWeightDequantInputs(q, s); !ok)
+    return ok.error();
   Expected<runtime::Tensor> out = runtime::Tensor::empty(DType::BF16, q.shape);
   if (!out)
     return out.error();

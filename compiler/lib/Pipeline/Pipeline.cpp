@@ -1,5 +1,6 @@
 #include "tessel/Compiler/Pipeline.h"
 
+#include "tessel/Compiler/Registration.h"
 #include "tessel/Conversion/Passes.h"
 #include "tessel/Target/PTX.h"
 
@@ -8,6 +9,7 @@
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectRegistry.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/Transforms/Passes.h"
@@ -112,6 +114,11 @@ public:
     Expected<int> capability = parseArchitecture(options_.arch);
     if (!capability)
       return capability.error();
+    // The module may come from a context that knows only the tile-level
+    // dialects (the DSL's, kept light for fast cache lookups).
+    mlir::DialectRegistry registry;
+    registerCompilerDialects(registry);
+    module_.getContext()->appendDialectRegistry(registry);
 
     mlir::PassManager tilePasses(module_.getContext());
     tilePasses.addPass(mlir::createCanonicalizerPass());

@@ -5,6 +5,8 @@
 // element the kernel does not write fails the comparison.
 #include "../runtime/GpuTest.h"
 
+#include "tessel/dsl/Jit.h"
+#include "tessel/kernels/Definitions.h"
 #include "tessel/kernels/Kernels.h"
 #include "tessel/kernels/Reference.h"
 #include "tessel/runtime/Tensor.h"
@@ -233,6 +235,92 @@ TEST_F(QuantGpuTest, BadArgumentsLaunchNothing) {
   std::vector<uint8_t> untouched = download<uint8_t>(y);
   EXPECT_EQ(firstMismatch(untouched, std::vector<uint8_t>(untouched.size(), 0xFF)), -1);
 }
+
+} // namespace
+} // namespace tessel::kernels
+
+namespace tessel::kernels {
+namespace {
+
+/// Every bf16 bit pattern (NaN, Inf, subnormals, both zeros) through
+/// act_quant and back through weight_dequant, compiled for each target the
+/// H100 can run: sm_90a uses the hardware fp8 conversions, sm_80 the integer
+/// ones; both must give the reference's bits.
+class AllBf16PatternsGpuTest : public runtime::GpuTest,
+                               public ::testing::WithParamInterface<const char *> {};
+
+TEST_P(AllBf16PatternsGpuTest, ActQuantAndDequantMatchReference) {
+  constexpr int64_t kRows = 512, kCols = 128; // 2^16 values, one block per row
+  std::vector<uint16_t> x(kRows * kCols);
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] = uint16_t(i);
+  std::vector<uint8_t> yRef(x.size());
+  std::vector<float> sRef(kRows);
+  actQuantReference(x.data(), kRows, kCols, yRef.data(), sRef.data());
+  // Dequantize the codes with the row's scale as a 1 x 128 "weight" block.
+  std::vector<uint16_t> backRef(x.size());
+  for (int64_t r = 0; r < kRows; ++r)
+    weightDequantReference(yRef.data() + r * kCols, &sRef[r], 1, kCols, backRef.data() + r * kCols);
+
+  dsl::JitOptions options;
+  options.arch = GetParam();
+  options.cacheDirectory = "";
+  std::unique_ptr<dsl::Jit> jit = dsl::Jit::create(options).value();
+  Tensor xd = upload(DType::BF16, {kRows, kCols}, x);
+  Tensor yd = poisoned(DType::F8E4M3, {kRows, kCols});
+  Tensor sd = poisoned(DType::F32, {kRows, 1});
+  dsl::LaunchSpec spec;
+  spec.grid = {kRows / 16, 1, 1};
+  spec.constants = {{"ROWS", 16}};
+  std::vector<dsl::LaunchArg> args = {xd.view(), yd.view(), sd.view(), dsl::LaunchArg::i32(kRows),
+                                      dsl::LaunchArg::i32(kCols)};
+  Status launched = jit->launch(actQuantKernel(), spec, args);
+  ASSERT_TRUE(launched) << launched.error().message();
+  std::vector<uint8_t> y = download<uint8_t>(yd);
+  std::vector<float> s = download<float>(sd);
+  int64_t bad = firstMismatch(s, sRef);
+  ASSERT_EQ(bad, -1) << GetParam() << ": scale of row " << bad << ": gpu " << s[bad]
+                     << " reference " << sRef[bad];
+  bad = firstMismatch(y, yRef);
+  ASSERT_EQ(bad, -1) << GetParam() << ": bf16 0x" << std::hex << x[bad] << ": gpu 0x" << int(y[bad])
+                     << " reference 0x" << int(yRef[bad]);
+
+}
+
+TEST_P(AllBf16PatternsGpuTest, DequantOfEveryE4M3CodeMatchesReference) {
+  // [128, 256]: every row holds all 256 codes; two scale blocks per row.
+  constexpr int64_t kRows = 128, kCols = 256;
+  std::vector<uint8_t> q(kRows * kCols);
+  for (size_t i = 0; i < q.size(); ++i)
+    q[i] = uint8_t(i);
+  std::vector<float> scales = {1.0f, 3.7e-3f};
+  std::vector<uint16_t> ref(q.size());
+  weightDequantReference(q.data(), scales.data(), kRows, kCols, ref.data());
+
+  dsl::JitOptions options;
+  options.arch = GetParam();
+  options.cacheDirectory = "";
+  std::unique_ptr<dsl::Jit> jit = dsl::Jit::create(options).value();
+  Tensor qd = upload(DType::F8E4M3, {kRows, kCols}, q);
+  Tensor sd = upload(DType::F32, {1, 2}, scales);
+  Tensor out = poisoned(DType::BF16, {kRows, kCols});
+  dsl::LaunchSpec spec;
+  spec.constants = {{"BLOCK_M", 32}};
+  spec.grid = {kRows / 32, kCols / 128, 1};
+  std::vector<dsl::LaunchArg> args = {qd.view(), sd.view(), out.view(), dsl::LaunchArg::i32(kRows),
+                                      dsl::LaunchArg::i32(kCols)};
+  Status launched = jit->launch(weightDequantKernel(), spec, args);
+  ASSERT_TRUE(launched) << launched.error().message();
+  std::vector<uint16_t> got = download<uint16_t>(out);
+  for (size_t i = 0; i < got.size(); ++i) {
+    bool bothNaN = std::isnan(bf16ToF32(got[i])) && std::isnan(bf16ToF32(ref[i]));
+    ASSERT_TRUE(bothNaN || got[i] == ref[i])
+        << GetParam() << ": code 0x" << std::hex << int(q[i]) << ": gpu 0x" << got[i]
+        << " reference 0x" << ref[i];
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Targets, AllBf16PatternsGpuTest, ::testing::Values("sm_80", "sm_90a"));
 
 } // namespace
 } // namespace tessel::kernels

@@ -86,8 +86,10 @@ struct ExpandDimsOpLowering : public ConvertOpToLLVMPattern<tile::ExpandDimsOp> 
 /// ops are then lowered by the arith/math patterns, which must not see tiles:
 /// hence the higher benefit.
 struct ElementwiseOpLowering : public ConversionPattern {
-  ElementwiseOpLowering(TileTypeConverter &converter, MLIRContext *context)
-      : ConversionPattern(converter, MatchAnyOpTypeTag(), /*benefit=*/2, context) {}
+  ElementwiseOpLowering(TileTypeConverter &converter, MLIRContext *context,
+                        const LoweringContext &ctx)
+      : ConversionPattern(converter, MatchAnyOpTypeTag(), /*benefit=*/2, context), ctx_(ctx) {}
+  const LoweringContext &ctx_;
 
   LogicalResult matchAndRewrite(Operation *op, ArrayRef<Value> operands,
                                 ConversionPatternRewriter &rewriter) const override {
@@ -117,17 +119,14 @@ struct ElementwiseOpLowering : public ConversionPattern {
     for (Value operand : operands)
       unpacked.push_back(unpackElements(rewriter, loc, operand));
 
-    // Widening fp8: decode the stored byte (exact, no rounding involved).
+    // Widening fp8: decode the stored bytes (exact, no rounding involved).
     if (auto extf = dyn_cast<arith::ExtFOp>(op)) {
       Type from = getElementTypeOrSelf(extf.getIn().getType());
       if (isa<Float8E4M3FNType, Float8E5M2Type>(from)) {
-        SmallVector<Value> elements;
-        for (Value storage : unpacked[0]) {
-          Value f32 = extendFp8ToF32(rewriter, loc, storage, from);
-          if (!scalarType.isF32())
-            f32 = rewriter.create<LLVM::FPTruncOp>(loc, scalarType, f32);
-          elements.push_back(f32);
-        }
+        SmallVector<Value> elements = extendFp8ToF32(rewriter, loc, unpacked[0], from, ctx_);
+        if (!scalarType.isF32())
+          for (Value &element : elements)
+            element = rewriter.create<LLVM::FPTruncOp>(loc, scalarType, element);
         rewriter.replaceOp(op, packElements(rewriter, loc, structType, elements));
         return success();
       }
@@ -244,7 +243,7 @@ void populateElementwiseOpPatterns(TileTypeConverter &converter, RewritePatternS
                ScalarMathLowering<math::LogOp>, ScalarMathLowering<math::Log2Op>,
                ScalarMathLowering<math::SqrtOp>, ScalarMathLowering<math::RsqrtOp>,
                ScalarMathLowering<math::AbsFOp>, ScalarFmaLowering>(converter);
-  patterns.add<ElementwiseOpLowering>(converter, context);
+  patterns.add<ElementwiseOpLowering>(converter, context, ctx);
   patterns.add<FpTruncSatOpLowering>(converter, ctx);
 }
 

@@ -107,49 +107,75 @@ SmallVector<Value> truncateToFp8(OpBuilder &b, Location loc, ValueRange values, 
   return result;
 }
 
-Value extendFp8ToF32(OpBuilder &b, Location loc, Value storage, Type fp8Type) {
+namespace {
+
+/// One fp8 value widened exactly with integer and one multiplication, for
+/// targets without fp8 conversions: the 7 magnitude bits placed at the top
+/// of an f32's exponent/mantissa read as 2^(e - 127) * 1.m (or the f32
+/// subnormal 0.m * 2^-126); multiplying by 2^(127 - bias) rebiases exactly,
+/// subnormal fp8 values included. Specials are then selected on the bits.
+Value widenFp8WithIntegers(OpBuilder &b, Location loc, Value storage, Type fp8Type) {
   Type i32 = b.getI32Type(), f32 = b.getF32Type();
   Fp8Format fmt = formatOf(fp8Type);
   Value byte = b.create<LLVM::ZExtOp>(loc, i32, storage);
   Value sign = b.create<LLVM::ShlOp>(
       loc, b.create<LLVM::AndOp>(loc, byte, i32c(b, loc, 0x80)), i32c(b, loc, 24));
   Value magnitude = b.create<LLVM::AndOp>(loc, byte, i32c(b, loc, 0x7F));
-  unsigned exponentShift = fmt.mantissaBits;
-  Value exponent = b.create<LLVM::LShrOp>(loc, magnitude, i32c(b, loc, exponentShift));
-  Value mantissa = b.create<LLVM::AndOp>(loc, magnitude, i32c(b, loc, (1 << exponentShift) - 1));
-
-  // Normal: rebias the exponent and widen the mantissa.
-  Value normalBits = b.create<LLVM::OrOp>(
-      loc,
-      b.create<LLVM::ShlOp>(
-          loc, b.create<LLVM::AddOp>(loc, exponent, i32c(b, loc, 127 - fmt.exponentBias)),
-          i32c(b, loc, 23)),
-      b.create<LLVM::ShlOp>(loc, mantissa, i32c(b, loc, 23 - fmt.mantissaBits)));
-  Value normal = b.create<LLVM::BitcastOp>(loc, f32, normalBits);
-  // Subnormal (exponent field 0): mantissa * smallest subnormal, exact in f32.
-  int subnormalShift = -(fmt.minNormalExponent - int(fmt.mantissaBits));
-  Value subnormal = b.create<LLVM::FMulOp>(
-      loc, b.create<LLVM::UIToFPOp>(loc, f32, mantissa),
-      b.create<LLVM::ConstantOp>(loc, f32, b.getF32FloatAttr(std::ldexp(1.0f, -subnormalShift))));
-  Value isSubnormal =
-      b.create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::eq, exponent, i32c(b, loc, 0));
-  Value value = b.create<LLVM::SelectOp>(loc, isSubnormal, subnormal, normal);
+  Value placed = b.create<LLVM::BitcastOp>(
+      loc, f32, b.create<LLVM::ShlOp>(loc, magnitude, i32c(b, loc, 23 - fmt.mantissaBits)));
+  float rebias = std::ldexp(1.0f, 127 - fmt.exponentBias);
+  Value value = b.create<LLVM::FMulOp>(
+      loc, placed, b.create<LLVM::ConstantOp>(loc, f32, b.getF32FloatAttr(rebias)));
 
   // Specials: e4m3fn has only NaN (0x7F); e5m2 has Inf (0x7C) and NaN (> 0x7C).
   Value nan = b.create<LLVM::ConstantOp>(loc, f32, b.getF32FloatAttr(std::nanf("")));
   if (isa<Float8E4M3FNType>(fp8Type)) {
-    Value isNaN = b.create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::eq, magnitude, i32c(b, loc, 0x7F));
+    Value isNaN =
+        b.create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::eq, magnitude, i32c(b, loc, 0x7F));
     value = b.create<LLVM::SelectOp>(loc, isNaN, nan, value);
   } else {
     Value inf = b.create<LLVM::ConstantOp>(loc, f32, b.getF32FloatAttr(INFINITY));
-    Value isInf = b.create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::eq, magnitude, i32c(b, loc, 0x7C));
-    Value isNaN = b.create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::ugt, magnitude, i32c(b, loc, 0x7C));
+    Value isInf =
+        b.create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::eq, magnitude, i32c(b, loc, 0x7C));
+    Value isNaN =
+        b.create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::ugt, magnitude, i32c(b, loc, 0x7C));
     value = b.create<LLVM::SelectOp>(loc, isInf, inf, value);
     value = b.create<LLVM::SelectOp>(loc, isNaN, nan, value);
   }
-  // Apply the sign on the bits, so that -0 and negative NaN keep it.
+  // The sign goes on the bits, so that -0 and negative NaN keep it.
   Value bits = b.create<LLVM::OrOp>(loc, b.create<LLVM::BitcastOp>(loc, i32, value), sign);
   return b.create<LLVM::BitcastOp>(loc, f32, bits);
+}
+
+} // namespace
+
+SmallVector<Value> extendFp8ToF32(OpBuilder &b, Location loc, ValueRange storage, Type fp8Type,
+                                  const LoweringContext &ctx) {
+  SmallVector<Value> result;
+  if (ctx.computeCapability < 89) {
+    for (Value byte : storage)
+      result.push_back(widenFp8WithIntegers(b, loc, byte, fp8Type));
+    return result;
+  }
+  // sm_89+: cvt.rn.f16x2.{e4m3x2,e5m2x2} widens two values at once, exactly
+  // (every fp8 value is an f16 value); f16 -> f32 is exact too.
+  Type i8 = b.getI8Type();
+  auto pairType = VectorType::get({2}, i8);
+  auto halfPairType = VectorType::get({2}, b.getF16Type());
+  for (size_t i = 0; i < storage.size(); i += 2) {
+    Value pair = b.create<LLVM::UndefOp>(loc, pairType);
+    Value second = i + 1 < storage.size() ? storage[i + 1]
+                                          : b.create<LLVM::ConstantOp>(loc, i8, b.getI8IntegerAttr(0)).getResult();
+    pair = b.create<LLVM::InsertElementOp>(loc, pair, storage[i], i32Constant(b, loc, 0));
+    pair = b.create<LLVM::InsertElementOp>(loc, pair, second, i32Constant(b, loc, 1));
+    Value halves = b.create<NVVM::ConvertF8x2ToF16x2Op>(loc, halfPairType, pair,
+                                                        /*relu=*/false, fp8Type);
+    for (int j = 0; j < 2 && i + j < storage.size(); ++j)
+      result.push_back(b.create<LLVM::FPExtOp>(
+          loc, b.getF32Type(),
+          b.create<LLVM::ExtractElementOp>(loc, halves, i32Constant(b, loc, j))));
+  }
+  return result;
 }
 
 } // namespace tessel::lowering

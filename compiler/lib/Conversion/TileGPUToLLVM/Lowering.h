@@ -74,8 +74,10 @@ int64_t scratchBytes(mlir::Operation *op);
 llvm::SmallVector<mlir::Value> truncateToFp8(mlir::OpBuilder &b, mlir::Location loc,
                                              mlir::ValueRange f32Values, mlir::Type fp8Type,
                                              const LoweringContext &ctx);
-mlir::Value extendFp8ToF32(mlir::OpBuilder &b, mlir::Location loc, mlir::Value storage,
-                           mlir::Type fp8Type);
+/// fp8 -> f32, exact: hardware pairs on sm_89+, integer arithmetic before.
+llvm::SmallVector<mlir::Value> extendFp8ToF32(mlir::OpBuilder &b, mlir::Location loc,
+                                              mlir::ValueRange storage, mlir::Type fp8Type,
+                                              const LoweringContext &ctx);
 
 void populateGridOpPatterns(TileTypeConverter &converter, mlir::RewritePatternSet &patterns,
                             const LoweringContext &ctx);

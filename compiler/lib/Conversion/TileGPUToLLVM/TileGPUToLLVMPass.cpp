@@ -93,11 +93,13 @@ struct ConvertTileGPUToLLVM
     if (failed(applyPartialConversion(module, scfTarget, std::move(scfPatterns))))
       return signalPassFailure();
 
+    // Loops lowered to branches compare and step their counter with arith.
     RewritePatternSet cfPatterns(context);
     cf::populateControlFlowToLLVMConversionPatterns(converter, cfPatterns);
+    arith::populateArithToLLVMConversionPatterns(converter, cfPatterns);
     ConversionTarget cfTarget(*context);
     cfTarget.addLegalDialect<LLVM::LLVMDialect, NVVM::NVVMDialect>();
-    cfTarget.addIllegalDialect<cf::ControlFlowDialect>();
+    cfTarget.addIllegalDialect<cf::ControlFlowDialect, arith::ArithDialect>();
     cfTarget.addLegalOp<UnrealizedConversionCastOp>();
     if (failed(applyPartialConversion(module, cfTarget, std::move(cfPatterns))))
       return signalPassFailure();

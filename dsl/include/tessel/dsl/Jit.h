@@ -63,6 +63,10 @@ struct JitOptions {
   /// Where to dump the IR of every stage of each compile (empty: no dumps).
   /// Defaults to $TESSEL_DUMP_IR.
   std::string dumpDirectory = defaultDumpDirectory();
+  /// Target to compile for; empty: the device's own. An older target runs
+  /// on a newer GPU through the driver (how the sm_80 code paths, e.g. the
+  /// integer fp8 conversions, are tested on an H100).
+  std::string arch;
   /// Loaded kernels kept per process.
   size_t memoryCacheEntries = 1024;
 

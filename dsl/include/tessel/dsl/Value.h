@@ -70,10 +70,13 @@ public:
 
 private:
   friend class detail::Trace;
-  Value(detail::Trace *trace, const void *handle, ValueType type)
-      : trace_(trace), handle_(handle), type_(std::move(type)) {}
+  Value(detail::Trace *trace, uint64_t traceId, const void *handle, ValueType type)
+      : trace_(trace), traceId_(traceId), handle_(handle), type_(std::move(type)) {}
 
   detail::Trace *trace_ = nullptr;
+  /// Which build made the Value: a later build may reuse a finished trace's
+  /// address, so trace_ alone cannot tell a stale Value from a live one.
+  uint64_t traceId_ = 0;
   const void *handle_ = nullptr; ///< the IR value, opaque to users
   ValueType type_;
 };
