@@ -136,7 +136,12 @@ Status weightQuant(const runtime::TensorView &w, const runtime::TensorView &q,
   if (n == 0 || k == 0)
     return Status::success();
   dsl::LaunchSpec spec =
-      launchSpec(options.config, {{"UE8M0", options.ue8m0Scales ? 1 : 0}}, 4);
+      launchSpec(options.config, {{"CHUNK", 16}, {"UE8M0", options.ue8m0Scales ? 1 : 0}}, 8);
+  // The loop steps through the block CHUNK rows at a time and must end on
+  // the block's last row.
+  int64_t chunk = constantOr(spec, "CHUNK", 16);
+  if (chunk < 1 || chunk > kBlock || kBlock % chunk != 0)
+    return Error(fmt::format("{}: CHUNK must divide {}, got {}", kernel, kBlock, chunk));
   spec.grid = {gridExtent(ceilDiv(n, kBlock), kernel), gridExtent(ceilDiv(k, kBlock), kernel), 1};
   return launchOn(weightQuantKernel(), spec,
                   {w, q, s, dsl::LaunchArg::i32(int32_t(n)), dsl::LaunchArg::i32(int32_t(k))},

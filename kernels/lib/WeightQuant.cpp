@@ -54,7 +54,7 @@ const dsl::KernelDefinition &weightQuantKernel() {
                      dsl::Param::pointer("s", DType::F32), dsl::Param::scalar("n", DType::I32),
                      dsl::Param::scalar("k", DType::I32)};
     kernel.constants = {{"BLOCK", 128, "rows and columns per scale block"},
-                        {"CHUNK", 32, "rows per loop step (divides BLOCK)"},
+                        {"CHUNK", 16, "rows per loop step (divides BLOCK)"},
                         {"UE8M0", 0, "1: round scales up to powers of two"}};
     kernel.body = weightQuantBody;
     return kernel;
