@@ -210,7 +210,7 @@ int main(int argc, char **argv) {
     double copy = copyGbps(bytes, repeats);
     for (int chunk : {16, 32, 64})
       for (unsigned warps : {4u, 8u}) {
-        if (quick && (chunk != 32 || warps != 4))
+        if (quick && (chunk != 16 || warps != 8))
           continue;
         kernels::QuantizeOptions options;
         options.config = {{{"CHUNK", chunk}}, warps};

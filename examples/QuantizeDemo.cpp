@@ -1,7 +1,7 @@
 // The README's main job: quantize a weight and a batch of activations to FP8
 // with block scales, dequantize the weight again, and check every bit against
-// the CPU reference. Without a GPU it says so, compiles the kernels to PTX
-// (the compiler needs no GPU) and runs the CPU reference alone.
+// the CPU reference. Without a GPU it says so and runs the same kernels in the
+// CPU interpreter.
 #include "tessel/dsl/Jit.h"
 #include "tessel/kernels/Definitions.h"
 #include "tessel/kernels/Kernels.h"
@@ -87,36 +87,55 @@ int runOnGpu(const runtime::Device &device, const std::vector<uint16_t> &x,
   return ok ? 0 : 1;
 }
 
+/// Runs a built kernel in the tile interpreter on host arrays.
+void interpret(const dsl::KernelDefinition &kernel, std::array<unsigned, 3> grid,
+               std::vector<InterpreterArg> args, std::vector<MemoryRegion> regions) {
+  dsl::BuiltKernel built = dsl::build(kernel).value();
+  InterpretOptions options;
+  options.grid = grid;
+  built.interpret(args, regions, options).check();
+}
+
 int runWithoutGpu(const std::string &reason, const std::vector<uint16_t> &x,
                   const std::vector<uint16_t> &w) {
-  fmt::print("no GPU ({}).\nCompiling the kernels for sm_90a and running the CPU reference "
-             "instead.\n",
-             reason);
-  for (const dsl::KernelDefinition *kernel : kernels::shippedKernels()) {
-    auto begin = std::chrono::steady_clock::now();
-    Expected<dsl::BuiltKernel> built = dsl::build(*kernel);
-    if (!built) {
-      fmt::print("{}: {}\n", kernel->name, built.error().message());
-      return 1;
-    }
-    Expected<CompiledKernel> compiled = built->compile(CompileOptions{});
-    if (!compiled) {
-      fmt::print("{}: {}\n", kernel->name, compiled.error().message());
-      return 1;
-    }
-    fmt::print("  {:<15} -> {:6} bytes of PTX in {:.1f} ms\n", kernel->name, compiled->ptx.size(),
-               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin)
-                   .count());
-  }
-  std::vector<uint8_t> y(x.size()), q(w.size());
-  std::vector<float> s(x.size() / 128), sw((kN + 127) / 128 * (kK / 128));
-  std::vector<uint16_t> out(w.size());
-  kernels::actQuantReference(x.data(), kTokens, kK, y.data(), s.data());
-  kernels::weightQuantReference(w.data(), kN, kK, q.data(), sw.data());
-  kernels::weightDequantReference(q.data(), sw.data(), kN, kK, out.data());
-  fmt::print("CPU reference: weight round trip max error {:.4f} of the value\n",
+  fmt::print("no GPU ({}).\nRunning the kernels in the CPU interpreter instead.\n", reason);
+  constexpr int64_t kScaleRows = (kN + 127) / 128, kScaleCols = kK / 128;
+  std::vector<uint8_t> y(x.size()), q(w.size()), yRef(x.size()), qRef(w.size());
+  std::vector<float> s(x.size() / 128), sw(kScaleRows * kScaleCols), sRef(s.size()),
+      swRef(sw.size());
+  std::vector<uint16_t> out(w.size()), outRef(w.size());
+  auto region = [](const auto &v, const char *name) {
+    return MemoryRegion{v.data(), v.size() * sizeof(v[0]), name};
+  };
+  auto pointer = [](const auto &v) { return InterpreterArg::hostPointer(v.data()); };
+
+  auto begin = std::chrono::steady_clock::now();
+  interpret(kernels::actQuantKernel(), {unsigned(kTokens / 16), unsigned(kK / 128), 1},
+            {pointer(x), pointer(y), pointer(s), InterpreterArg::i32(kTokens),
+             InterpreterArg::i32(kK)},
+            {region(x, "x"), region(y, "y"), region(s, "s")});
+  interpret(kernels::weightQuantKernel(), {unsigned(kScaleRows), unsigned(kScaleCols), 1},
+            {pointer(w), pointer(q), pointer(sw), InterpreterArg::i32(kN),
+             InterpreterArg::i32(kK)},
+            {region(w, "w"), region(q, "q"), region(sw, "s")});
+  interpret(kernels::weightDequantKernel(), {unsigned((kN + 31) / 32), unsigned(kScaleCols), 1},
+            {pointer(q), pointer(sw), pointer(out), InterpreterArg::i32(kN),
+             InterpreterArg::i32(kK)},
+            {region(q, "q"), region(sw, "s"), region(out, "out")});
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count();
+  fmt::print("act_quant {}x{}, weight_quant and weight_dequant {}x{} interpreted in {:.0f} ms\n",
+             kTokens, kK, kN, kK, ms);
+
+  kernels::actQuantReference(x.data(), kTokens, kK, yRef.data(), sRef.data());
+  kernels::weightQuantReference(w.data(), kN, kK, qRef.data(), swRef.data());
+  kernels::weightDequantReference(qRef.data(), swRef.data(), kN, kK, outRef.data());
+  bool ok = sameBits(y, yRef) && sameBits(s, sRef) && sameBits(q, qRef) && sameBits(sw, swRef) &&
+            sameBits(out, outRef);
+  fmt::print("bit-exact against the CPU reference: {}\n", ok ? "yes" : "NO");
+  fmt::print("weight round trip: max error {:.4f} of the value (e4m3 keeps 3 mantissa bits)\n",
              roundTripError(w, out));
-  return 0;
+  return ok ? 0 : 1;
 }
 
 } // namespace

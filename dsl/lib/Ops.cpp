@@ -53,7 +53,7 @@ struct OpContext {
                          real, name(dtype)));
       attr = b().getIntegerAttr(type, dtype == DType::I1 ? (integer != 0) : integer);
     }
-    return wrap(b().create<mlir::arith::ConstantOp>(loc(), attr));
+    return wrap(mlir::arith::ConstantOp::create(b(), loc(), attr));
   }
 
   /// A number operand becomes a scalar of `like`'s dtype (an i32 offset for
@@ -100,22 +100,22 @@ struct OpContext {
     ValueType type = value.type();
     if (type.isScalar()) {
       type.shape = shape;
-      return wrap(b().create<tile::SplatOp>(loc(), trace.irType(type), current));
+      return wrap(tile::SplatOp::create(b(), loc(), trace.irType(type), current));
     }
     if (type.shape.size() > shape.size())
       fail(fmt::format("cannot broadcast {} to the lower-rank shape {}", type.str(),
                        shapeText(shape)));
     while (type.shape.size() < shape.size()) {
       type.shape.insert(type.shape.begin(), 1);
-      current = b().create<tile::ExpandDimsOp>(loc(), trace.irType(type), current,
-                                               b().getI32IntegerAttr(0));
+      current = tile::ExpandDimsOp::create(b(), loc(), trace.irType(type), current,
+                                           b().getI32IntegerAttr(0));
     }
     for (size_t i = 0; i < shape.size(); ++i)
       if (type.shape[i] != shape[i] && type.shape[i] != 1)
         fail(fmt::format("cannot broadcast {} to {}", value.type().str(), shapeText(shape)));
     if (type.shape != shape) {
       type.shape = shape;
-      current = b().create<tile::BroadcastOp>(loc(), trace.irType(type), current);
+      current = tile::BroadcastOp::create(b(), loc(), trace.irType(type), current);
     }
     return wrap(current);
   }
@@ -170,38 +170,38 @@ Value OpContext::convert(const Value &value, DType to) {
   mlir::Value result;
   if (isFloat(from) && isFloat(to)) {
     if (isFloat8(to))
-      result = b().create<tile::FpTruncSatOp>(loc(), type, x);
+      result = tile::FpTruncSatOp::create(b(), loc(), type, x);
     else if (isFloat8(from) || bits(to) > bits(from))
-      result = b().create<mlir::arith::ExtFOp>(loc(), type, x);
+      result = mlir::arith::ExtFOp::create(b(), loc(), type, x);
     else if (bits(to) < bits(from))
-      result = b().create<mlir::arith::TruncFOp>(loc(), type, x);
+      result = mlir::arith::TruncFOp::create(b(), loc(), type, x);
     else // f16 <-> bf16: through f32, exactly representable there.
       return convert(convert(value, DType::F32), to);
   } else if (isInteger(from) && isFloat(to)) {
     if (isFloat8(to))
       return convert(convert(value, DType::F32), to);
     if (from == DType::I1)
-      result = b().create<mlir::arith::UIToFPOp>(loc(), type, x);
+      result = mlir::arith::UIToFPOp::create(b(), loc(), type, x);
     else
-      result = b().create<mlir::arith::SIToFPOp>(loc(), type, x);
+      result = mlir::arith::SIToFPOp::create(b(), loc(), type, x);
   } else if (isFloat(from) && isInteger(to)) {
     if (isFloat8(from))
       return convert(convert(value, DType::F32), to);
     if (to == DType::I1)
-      return wrap(b().create<mlir::arith::CmpFOp>(
-          loc(), mlir::arith::CmpFPredicate::UNE, x,
+      return wrap(mlir::arith::CmpFOp::create(
+          b(), loc(), mlir::arith::CmpFPredicate::UNE, x,
           ir(broadcastTo(scalarConstant(from, 0, 0, true), value.shape()))));
-    result = b().create<mlir::arith::FPToSIOp>(loc(), type, x);
+    result = mlir::arith::FPToSIOp::create(b(), loc(), type, x);
   } else {
     if (to == DType::I1)
-      return wrap(b().create<mlir::arith::CmpIOp>(
-          loc(), mlir::arith::CmpIPredicate::ne, x,
+      return wrap(mlir::arith::CmpIOp::create(
+          b(), loc(), mlir::arith::CmpIPredicate::ne, x,
           ir(broadcastTo(scalarConstant(from, 0, 0, false), value.shape()))));
     if (bits(to) > bits(from))
-      result = from == DType::I1 ? b().create<mlir::arith::ExtUIOp>(loc(), type, x).getResult()
-                                 : b().create<mlir::arith::ExtSIOp>(loc(), type, x).getResult();
+      result = from == DType::I1 ? mlir::arith::ExtUIOp::create(b(), loc(), type, x).getResult()
+                                 : mlir::arith::ExtSIOp::create(b(), loc(), type, x).getResult();
     else
-      result = b().create<mlir::arith::TruncIOp>(loc(), type, x);
+      result = mlir::arith::TruncIOp::create(b(), loc(), type, x);
   }
   return wrap(result);
 }
@@ -232,9 +232,9 @@ Value arithmetic(Arith kind, std::string_view opName, const Operand &a, const Op
     if (kind == Arith::Sub) {
       mlir::Value zero = c.ir(c.broadcastTo(c.scalarConstant(v[1].dtype(), 0, 0, false),
                                             v[1].shape()));
-      y = bld.create<mlir::arith::SubIOp>(loc, zero, y);
+      y = mlir::arith::SubIOp::create(bld, loc, zero, y);
     }
-    return c.wrap(bld.create<tile::AddPtrOp>(loc, x.getType(), x, y));
+    return c.wrap(tile::AddPtrOp::create(bld, loc, x.getType(), x, y));
   }
 
   c.requireSameDType(v[0], v[1]);
@@ -254,36 +254,36 @@ Value arithmetic(Arith kind, std::string_view opName, const Operand &a, const Op
                        "with .to(i32)"));
   switch (kind) {
   case Arith::Add:
-    return c.wrap(fp ? bld.create<mlir::arith::AddFOp>(loc, x, y).getResult()
-                     : bld.create<mlir::arith::AddIOp>(loc, x, y).getResult());
+    return c.wrap(fp ? mlir::arith::AddFOp::create(bld, loc, x, y).getResult()
+                     : mlir::arith::AddIOp::create(bld, loc, x, y).getResult());
   case Arith::Sub:
-    return c.wrap(fp ? bld.create<mlir::arith::SubFOp>(loc, x, y).getResult()
-                     : bld.create<mlir::arith::SubIOp>(loc, x, y).getResult());
+    return c.wrap(fp ? mlir::arith::SubFOp::create(bld, loc, x, y).getResult()
+                     : mlir::arith::SubIOp::create(bld, loc, x, y).getResult());
   case Arith::Mul:
-    return c.wrap(fp ? bld.create<mlir::arith::MulFOp>(loc, x, y).getResult()
-                     : bld.create<mlir::arith::MulIOp>(loc, x, y).getResult());
+    return c.wrap(fp ? mlir::arith::MulFOp::create(bld, loc, x, y).getResult()
+                     : mlir::arith::MulIOp::create(bld, loc, x, y).getResult());
   case Arith::Div:
-    return c.wrap(fp ? bld.create<mlir::arith::DivFOp>(loc, x, y).getResult()
-                     : bld.create<mlir::arith::DivSIOp>(loc, x, y).getResult());
+    return c.wrap(fp ? mlir::arith::DivFOp::create(bld, loc, x, y).getResult()
+                     : mlir::arith::DivSIOp::create(bld, loc, x, y).getResult());
   case Arith::Rem:
-    return c.wrap(fp ? bld.create<mlir::arith::RemFOp>(loc, x, y).getResult()
-                     : bld.create<mlir::arith::RemSIOp>(loc, x, y).getResult());
+    return c.wrap(fp ? mlir::arith::RemFOp::create(bld, loc, x, y).getResult()
+                     : mlir::arith::RemSIOp::create(bld, loc, x, y).getResult());
   case Arith::Min:
-    return c.wrap(fp ? bld.create<mlir::arith::MinNumFOp>(loc, x, y).getResult()
-                     : bld.create<mlir::arith::MinSIOp>(loc, x, y).getResult());
+    return c.wrap(fp ? mlir::arith::MinNumFOp::create(bld, loc, x, y).getResult()
+                     : mlir::arith::MinSIOp::create(bld, loc, x, y).getResult());
   case Arith::Max:
-    return c.wrap(fp ? bld.create<mlir::arith::MaxNumFOp>(loc, x, y).getResult()
-                     : bld.create<mlir::arith::MaxSIOp>(loc, x, y).getResult());
+    return c.wrap(fp ? mlir::arith::MaxNumFOp::create(bld, loc, x, y).getResult()
+                     : mlir::arith::MaxSIOp::create(bld, loc, x, y).getResult());
   case Arith::And:
-    return c.wrap(bld.create<mlir::arith::AndIOp>(loc, x, y));
+    return c.wrap(mlir::arith::AndIOp::create(bld, loc, x, y));
   case Arith::Or:
-    return c.wrap(bld.create<mlir::arith::OrIOp>(loc, x, y));
+    return c.wrap(mlir::arith::OrIOp::create(bld, loc, x, y));
   case Arith::Xor:
-    return c.wrap(bld.create<mlir::arith::XOrIOp>(loc, x, y));
+    return c.wrap(mlir::arith::XOrIOp::create(bld, loc, x, y));
   case Arith::Shl:
-    return c.wrap(bld.create<mlir::arith::ShLIOp>(loc, x, y));
+    return c.wrap(mlir::arith::ShLIOp::create(bld, loc, x, y));
   case Arith::Shr:
-    return c.wrap(bld.create<mlir::arith::ShRUIOp>(loc, x, y));
+    return c.wrap(mlir::arith::ShRUIOp::create(bld, loc, x, y));
   }
   return {};
 }
@@ -303,11 +303,11 @@ Value comparison(Compare kind, std::string_view opName, const Operand &a, const 
     using P = mlir::arith::CmpFPredicate;
     // Ordered comparisons are false on NaN; != is true on NaN (as in C++).
     P predicate[] = {P::OLT, P::OLE, P::OGT, P::OGE, P::OEQ, P::UNE};
-    return c.wrap(c.b().create<mlir::arith::CmpFOp>(c.loc(), predicate[int(kind)], x, y));
+    return c.wrap(mlir::arith::CmpFOp::create(c.b(), c.loc(), predicate[int(kind)], x, y));
   }
   using P = mlir::arith::CmpIPredicate;
   P predicate[] = {P::slt, P::sle, P::sgt, P::sge, P::eq, P::ne};
-  return c.wrap(c.b().create<mlir::arith::CmpIOp>(c.loc(), predicate[int(kind)], x, y));
+  return c.wrap(mlir::arith::CmpIOp::create(c.b(), c.loc(), predicate[int(kind)], x, y));
 }
 
 template <typename FloatOp>
@@ -317,7 +317,7 @@ Value floatMath(std::string_view opName, const Operand &x, const std::source_loc
   if (v.isPointer() || v.dtype() != DType::F32)
     c.fail(fmt::format("needs an f32 operand, got {}{}", v.type().str(),
                        isFloat(v.dtype()) && !v.isPointer() ? "; convert with .to(f32)" : ""));
-  return c.wrap(c.b().create<FloatOp>(c.loc(), c.ir(v)));
+  return c.wrap(FloatOp::create(c.b(), c.loc(), c.ir(v)));
 }
 
 Value reduce(tile::ReduceKind kind, std::string_view opName, const Value &x, int axis,
@@ -335,8 +335,8 @@ Value reduce(tile::ReduceKind kind, std::string_view opName, const Value &x, int
                        x.type().str()));
   ValueType resultType = x.type();
   resultType.shape.erase(resultType.shape.begin() + axis);
-  return c.wrap(c.b().create<tile::ReduceOp>(c.loc(), c.trace.irType(resultType), kind, src,
-                                             uint32_t(axis)));
+  return c.wrap(tile::ReduceOp::create(c.b(), c.loc(), c.trace.irType(resultType), kind, src,
+                                       uint32_t(axis)));
 }
 
 std::source_location whereOf(const Operand &a, const Operand &b) {
@@ -364,7 +364,7 @@ Value Value::bitcast(DType dtype, std::source_location where) const {
                        type_.str(), name(dtype)));
   ValueType resultType = type_;
   resultType.dtype = dtype;
-  return c.wrap(c.b().create<mlir::arith::BitcastOp>(c.loc(), c.trace.irType(resultType), x));
+  return c.wrap(mlir::arith::BitcastOp::create(c.b(), c.loc(), c.trace.irType(resultType), x));
 }
 
 Value Value::expandDims(int axis, std::source_location where) const {
@@ -376,8 +376,8 @@ Value Value::expandDims(int axis, std::source_location where) const {
     c.fail(fmt::format("axis {} is out of range for {} (0..{})", axis, type_.str(), rank()));
   ValueType resultType = type_;
   resultType.shape.insert(resultType.shape.begin() + axis, 1);
-  return c.wrap(c.b().create<tile::ExpandDimsOp>(c.loc(), c.trace.irType(resultType), x,
-                                                 c.b().getI32IntegerAttr(axis)));
+  return c.wrap(tile::ExpandDimsOp::create(c.b(), c.loc(), c.trace.irType(resultType), x,
+                                           c.b().getI32IntegerAttr(axis)));
 }
 
 Value Value::broadcastTo(std::vector<int64_t> shape, std::source_location where) const {
@@ -412,7 +412,7 @@ Value operator-(const Operand &a) {
   Value v = c.unify({&a})[0];
   c.requireNumber(v);
   if (isFloat(v.dtype()) && !isFloat8(v.dtype()))
-    return c.wrap(c.b().create<mlir::arith::NegFOp>(c.loc(), c.ir(v)));
+    return c.wrap(mlir::arith::NegFOp::create(c.b(), c.loc(), c.ir(v)));
   return arithmetic(Arith::Sub, "-", Operand(0, a.where()), a);
 }
 Value operator<(const Operand &a, const Operand &b) { return comparison(Compare::Lt, "<", a, b); }
@@ -438,14 +438,14 @@ Value programId(int axis, Where where) {
   OpContext c("programId", where);
   if (axis < 0 || axis > 2)
     c.fail(fmt::format("grid axis {} does not exist (0, 1 or 2)", axis));
-  return c.wrap(c.b().create<tile::ProgramIdOp>(c.loc(), c.b().getI32Type(), uint32_t(axis)));
+  return c.wrap(tile::ProgramIdOp::create(c.b(), c.loc(), c.b().getI32Type(), uint32_t(axis)));
 }
 
 Value numPrograms(int axis, Where where) {
   OpContext c("numPrograms", where);
   if (axis < 0 || axis > 2)
     c.fail(fmt::format("grid axis {} does not exist (0, 1 or 2)", axis));
-  return c.wrap(c.b().create<tile::NumProgramsOp>(c.loc(), c.b().getI32Type(), uint32_t(axis)));
+  return c.wrap(tile::NumProgramsOp::create(c.b(), c.loc(), c.b().getI32Type(), uint32_t(axis)));
 }
 
 Value arange(int64_t start, int64_t end, Where where) {
@@ -456,7 +456,7 @@ Value arange(int64_t start, int64_t end, Where where) {
   if (start < INT32_MIN || end > INT32_MAX)
     c.fail(fmt::format("arange({}, {}) exceeds the i32 range", start, end));
   auto type = mlir::RankedTensorType::get({end - start}, c.b().getI32Type());
-  return c.wrap(c.b().create<tile::MakeRangeOp>(c.loc(), type, uint32_t(start), uint32_t(end)));
+  return c.wrap(tile::MakeRangeOp::create(c.b(), c.loc(), type, uint32_t(start), uint32_t(end)));
 }
 
 Value full(std::vector<int64_t> shape, double value, DType dtype, Where where) {
@@ -503,8 +503,8 @@ Value loadImpl(const Value &ptr, const Operand *mask, const Operand *other,
                          name(valueType.dtype)));
     otherValue = c.ir(o);
   }
-  return c.wrap(c.b().create<tile::LoadOp>(c.loc(), c.trace.irType(valueType), c.ir(ptr),
-                                           maskValue, otherValue));
+  return c.wrap(tile::LoadOp::create(c.b(), c.loc(), c.trace.irType(valueType), c.ir(ptr),
+                                     maskValue, otherValue));
 }
 
 void storeImpl(const Value &ptr, const Operand &value, const Operand *mask,
@@ -531,7 +531,7 @@ void storeImpl(const Value &ptr, const Operand &value, const Operand *mask,
       c.fail(fmt::format("mask must be i1 (a comparison), got {}", m.type().str()));
     maskValue = c.ir(m);
   }
-  c.b().create<tile::StoreOp>(c.loc(), c.ir(ptr), c.ir(v), maskValue);
+  tile::StoreOp::create(c.b(), c.loc(), c.ir(ptr), c.ir(v), maskValue);
 }
 
 } // namespace
@@ -561,7 +561,7 @@ Value abs(const Operand &x, Where where) {
   if (isFloat(v.dtype())) {
     if (isFloat8(v.dtype()))
       c.fail("abs of fp8 values: convert to f32 first");
-    return c.wrap(c.b().create<mlir::math::AbsFOp>(c.loc(), c.ir(v)));
+    return c.wrap(mlir::math::AbsFOp::create(c.b(), c.loc(), c.ir(v)));
   }
   return dsl::where(v < 0, -v, v, where);
 }
@@ -590,8 +590,7 @@ Value fma(const Operand &a, const Operand &b, const Operand &c3, Where where) {
   for (const Value &operand : v)
     if (operand.isPointer() || operand.dtype() != DType::F32)
       c.fail(fmt::format("needs f32 operands, got {}", operand.type().str()));
-  return c.wrap(
-      c.b().create<mlir::math::FmaOp>(c.loc(), c.ir(v[0]), c.ir(v[1]), c.ir(v[2])));
+  return c.wrap(mlir::math::FmaOp::create(c.b(), c.loc(), c.ir(v[0]), c.ir(v[1]), c.ir(v[2])));
 }
 
 Value where(const Operand &condition, const Operand &a, const Operand &b, Where where) {
@@ -603,9 +602,9 @@ Value where(const Operand &condition, const Operand &a, const Operand &b, Where 
   if (cond.dtype() != DType::I1 || cond.isPointer())
     c.fail(fmt::format("condition must be i1 (a comparison), got {}", cond.type().str()));
   std::vector<int64_t> shape = c.broadcastShape({cond.shape(), ab[0].shape()});
-  return c.wrap(c.b().create<mlir::arith::SelectOp>(c.loc(), c.ir(c.broadcastTo(cond, shape)),
-                                                    c.ir(c.broadcastTo(ab[0], shape)),
-                                                    c.ir(c.broadcastTo(ab[1], shape))));
+  return c.wrap(mlir::arith::SelectOp::create(c.b(), c.loc(), c.ir(c.broadcastTo(cond, shape)),
+                                              c.ir(c.broadcastTo(ab[0], shape)),
+                                              c.ir(c.broadcastTo(ab[1], shape))));
 }
 
 Value cdiv(const Operand &a, const Operand &b, Where where) {
@@ -647,8 +646,8 @@ std::vector<Value> forRange(const Operand &begin, const Operand &end, const Oper
   std::vector<mlir::Value> inits;
   for (const Value &value : initial)
     inits.push_back(c.ir(value));
-  auto loop = c.b().create<mlir::scf::ForOp>(c.loc(), c.ir(bounds[0]), c.ir(bounds[1]),
-                                             c.ir(bounds[2]), inits);
+  auto loop = mlir::scf::ForOp::create(c.b(), c.loc(), c.ir(bounds[0]), c.ir(bounds[1]),
+                                       c.ir(bounds[2]), inits);
   {
     mlir::OpBuilder::InsertionGuard guard(c.b());
     mlir::Block *block = loop.getBody();
@@ -671,7 +670,7 @@ std::vector<Value> forRange(const Operand &begin, const Operand &end, const Oper
     if (!block->empty() && mlir::isa<mlir::scf::YieldOp>(block->back()))
       block->back().erase();
     c.b().setInsertionPointToEnd(block);
-    c.b().create<mlir::scf::YieldOp>(c.loc(), yielded);
+    mlir::scf::YieldOp::create(c.b(), c.loc(), yielded);
   }
   std::vector<Value> results;
   for (mlir::Value result : loop.getResults())

@@ -219,8 +219,8 @@ Expected<BuiltKernel> Trace::run() {
                                kernel_.name, param.name, name(param.dtype)));
     paramTypes.push_back(irType({param.dtype, param.kind == Param::Kind::Pointer, {}}));
   }
-  auto func = builder_.create<mlir::func::FuncOp>(
-      kernelLoc, kernel_.name, builder_.getFunctionType(paramTypes, {}));
+  auto func = mlir::func::FuncOp::create(builder_, kernelLoc, kernel_.name,
+                                         builder_.getFunctionType(paramTypes, {}));
   for (size_t i = 0; i < kernel_.params.size(); ++i)
     if (i < specialization_.divisibleBy16.size() && specialization_.divisibleBy16[i] &&
         !(kernel_.params[i].kind == Param::Kind::Scalar && kernel_.params[i].dtype == DType::F32))
@@ -240,7 +240,7 @@ Expected<BuiltKernel> Trace::run() {
   } catch (const Error &error) {
     return error;
   }
-  builder_.create<mlir::func::ReturnOp>(kernelLoc);
+  mlir::func::ReturnOp::create(builder_, kernelLoc);
 
   // A verifier failure here is a DSL bug (every op checks its operands
   // first), reported with the IR rather than crashing later.
@@ -306,6 +306,12 @@ Expected<CompiledKernel> BuiltKernel::compile(const CompileOptions &options,
                                               Stage stopAfter) const {
   mlir::OwningOpRef<mlir::ModuleOp> copy = state_->module->clone();
   return compileModule(*copy, options, stopAfter);
+}
+
+Status BuiltKernel::interpret(std::span<const InterpreterArg> args,
+                              std::span<const MemoryRegion> regions,
+                              const InterpretOptions &options) const {
+  return interpretKernel(*state_->module, args, regions, options);
 }
 
 Expected<Constants> resolveConstants(const KernelDefinition &kernel, const Constants &given) {

@@ -324,3 +324,55 @@ INSTANTIATE_TEST_SUITE_P(Targets, AllBf16PatternsGpuTest, ::testing::Values("sm_
 
 } // namespace
 } // namespace tessel::kernels
+
+namespace tessel::kernels {
+namespace {
+
+/// The CPU interpreter and the GPU agree bit for bit on the same inputs.
+class InterpreterAgreementGpuTest : public runtime::GpuTest {};
+
+TEST_F(InterpreterAgreementGpuTest, ActQuantWeightQuantAndDequantAgree) {
+  constexpr int64_t kRows = 300, kCols = 7168;
+  std::vector<uint16_t> x = toBf16(makeValues(kRows, kCols, Fill::Normal, std::random_device{}()));
+  constexpr int64_t kBlocks = kCols / 128, kScaleRows = (kRows + 127) / 128;
+  auto region = [](const auto &v, const char *name) {
+    return MemoryRegion{v.data(), v.size() * sizeof(v[0]), name};
+  };
+  auto pointer = [](const auto &v) { return InterpreterArg::hostPointer(v.data()); };
+  auto run = [](const dsl::KernelDefinition &kernel, std::array<unsigned, 3> grid,
+                std::vector<InterpreterArg> args, std::vector<MemoryRegion> regions) {
+    InterpretOptions options;
+    options.grid = grid;
+    Status ran = dsl::build(kernel).value().interpret(args, regions, options);
+    ASSERT_TRUE(ran) << ran.error().message();
+  };
+
+  // Interpreter.
+  std::vector<uint8_t> y(x.size()), q(x.size());
+  std::vector<float> s(kRows * kBlocks), sw(kScaleRows * kBlocks);
+  std::vector<uint16_t> back(x.size());
+  run(actQuantKernel(), {unsigned((kRows + 15) / 16), kBlocks, 1},
+      {pointer(x), pointer(y), pointer(s), InterpreterArg::i32(kRows), InterpreterArg::i32(kCols)},
+      {region(x, "x"), region(y, "y"), region(s, "s")});
+  run(weightQuantKernel(), {kScaleRows, kBlocks, 1},
+      {pointer(x), pointer(q), pointer(sw), InterpreterArg::i32(kRows), InterpreterArg::i32(kCols)},
+      {region(x, "w"), region(q, "q"), region(sw, "s")});
+  run(weightDequantKernel(), {unsigned((kRows + 31) / 32), kBlocks, 1},
+      {pointer(q), pointer(sw), pointer(back), InterpreterArg::i32(kRows),
+       InterpreterArg::i32(kCols)},
+      {region(q, "q"), region(sw, "s"), region(back, "out")});
+
+  // GPU.
+  Tensor xd = upload(DType::BF16, {kRows, kCols}, x);
+  Quantized a = actQuant(xd.view()).value();
+  Quantized b = weightQuant(xd.view()).value();
+  Tensor backd = weightDequant(b.values.view(), b.scales.view()).value();
+  EXPECT_EQ(firstMismatch(download<uint8_t>(a.values), y), -1);
+  EXPECT_EQ(firstMismatch(download<float>(a.scales), s), -1);
+  EXPECT_EQ(firstMismatch(download<uint8_t>(b.values), q), -1);
+  EXPECT_EQ(firstMismatch(download<float>(b.scales), sw), -1);
+  EXPECT_EQ(firstMismatch(download<uint16_t>(backd), back), -1);
+}
+
+} // namespace
+} // namespace tessel::kernels

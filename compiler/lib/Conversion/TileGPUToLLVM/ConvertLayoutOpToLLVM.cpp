@@ -16,8 +16,8 @@ namespace {
 Value rowMajorIndex(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, ArrayRef<Value> index) {
   Value linear = i32Constant(b, loc, 0);
   for (unsigned d = 0; d < shape.size(); ++d)
-    linear = b.create<LLVM::AddOp>(loc, b.create<LLVM::MulOp>(loc, linear, i32Constant(b, loc, shape[d])),
-                                   index[d]);
+    linear = LLVM::AddOp::create(
+        b, loc, LLVM::MulOp::create(b, loc, linear, i32Constant(b, loc, shape[d])), index[d]);
   return linear;
 }
 
@@ -38,24 +38,24 @@ struct ConvertLayoutOpLowering : public ConvertOpToLLVMPattern<ConvertLayoutOp> 
     Value base = scratchBase(rewriter, loc, ctx_);
     auto address = [&](ArrayRef<Value> index) {
       Value linear = rowMajorIndex(rewriter, loc, srcType.getShape(), index);
-      return rewriter.create<LLVM::GEPOp>(loc, sharedPtr, slotType, base, ValueRange{linear});
+      return LLVM::GEPOp::create(rewriter, loc, sharedPtr, slotType, base, ValueRange{linear});
     };
 
     SmallVector<Value> elements = unpackElements(rewriter, loc, adaptor.getSrc());
     auto fromIndices = elementIndices(rewriter, loc, from, placeThread(rewriter, loc, from));
-    rewriter.create<NVVM::Barrier0Op>(loc);
+    NVVM::Barrier0Op::create(rewriter, loc);
     for (auto [value, index] : llvm::zip(elements, fromIndices)) {
       Value slotValue = value;
       if (slotType != storage)
-        slotValue = rewriter.create<LLVM::ZExtOp>(loc, slotType, value);
-      rewriter.create<LLVM::StoreOp>(loc, slotValue, address(index));
+        slotValue = LLVM::ZExtOp::create(rewriter, loc, slotType, value);
+      LLVM::StoreOp::create(rewriter, loc, slotValue, address(index));
     }
-    rewriter.create<NVVM::Barrier0Op>(loc);
+    NVVM::Barrier0Op::create(rewriter, loc);
     SmallVector<Value> results;
     for (auto &index : elementIndices(rewriter, loc, to, placeThread(rewriter, loc, to))) {
-      Value value = rewriter.create<LLVM::LoadOp>(loc, slotType, address(index));
+      Value value = LLVM::LoadOp::create(rewriter, loc, slotType, address(index));
       if (slotType != storage)
-        value = rewriter.create<LLVM::TruncOp>(loc, storage, value);
+        value = LLVM::TruncOp::create(rewriter, loc, storage, value);
       results.push_back(value);
     }
     rewriter.replaceOp(op, packElements(rewriter, loc,

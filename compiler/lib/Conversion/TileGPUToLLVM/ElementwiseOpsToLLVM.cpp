@@ -27,7 +27,7 @@ struct MakeRangeOpLowering : public ConvertOpToLLVMPattern<tile::MakeRangeOp> {
     SmallVector<Value> elements;
     Value start = i32Constant(rewriter, loc, op.getStart());
     for (auto &index : elementIndices(rewriter, loc, layout, placement))
-      elements.push_back(rewriter.create<LLVM::AddOp>(loc, index[0], start));
+      elements.push_back(LLVM::AddOp::create(rewriter, loc, index[0], start));
     rewriter.replaceOp(op, packElements(rewriter, loc,
                                         getTypeConverter()->convertType(op.getType()), elements));
     return success();
@@ -109,7 +109,7 @@ struct ElementwiseOpLowering : public ConversionPattern {
       TypedAttr scalar = cast<TypedAttr>(splat.getSplatValue<Attribute>());
       if (isa<Float8E4M3FNType, Float8E5M2Type>(scalar.getType()))
         return rewriter.notifyMatchFailure(op, "fp8 tile constants are not supported");
-      Value value = rewriter.create<LLVM::ConstantOp>(loc, scalarType, scalar);
+      Value value = LLVM::ConstantOp::create(rewriter, loc, scalarType, scalar);
       SmallVector<Value> elements(count, value);
       rewriter.replaceOp(op, packElements(rewriter, loc, structType, elements));
       return success();
@@ -126,7 +126,7 @@ struct ElementwiseOpLowering : public ConversionPattern {
         SmallVector<Value> elements = extendFp8ToF32(rewriter, loc, unpacked[0], from, ctx_);
         if (!scalarType.isF32())
           for (Value &element : elements)
-            element = rewriter.create<LLVM::FPTruncOp>(loc, scalarType, element);
+            element = LLVM::FPTruncOp::create(rewriter, loc, scalarType, element);
         rewriter.replaceOp(op, packElements(rewriter, loc, structType, elements));
         return success();
       }
@@ -164,7 +164,7 @@ struct FpTruncSatOpLowering : public ConvertOpToLLVMPattern<tile::FpTruncSatOp> 
         isTile ? unpackElements(rewriter, loc, adaptor.getSrc()) : SmallVector<Value>{adaptor.getSrc()};
     for (Value &value : values)
       if (!value.getType().isF32())
-        value = rewriter.create<LLVM::FPExtOp>(loc, rewriter.getF32Type(), value);
+        value = LLVM::FPExtOp::create(rewriter, loc, rewriter.getF32Type(), value);
     SmallVector<Value> converted = truncateToFp8(rewriter, loc, values, to, ctx_);
     if (!isTile) {
       rewriter.replaceOp(op, converted[0]);
@@ -186,7 +186,7 @@ struct ScalarMathLowering : public ConvertOpToLLVMPattern<MathOp> {
   using OpAdaptor = typename MathOp::Adaptor;
 
   static Value callIntrinsic(OpBuilder &b, Location loc, StringRef name, Value x) {
-    return b.create<LLVM::CallIntrinsicOp>(loc, x.getType(), b.getStringAttr(name), ValueRange{x})
+    return LLVM::CallIntrinsicOp::create(b, loc, x.getType(), b.getStringAttr(name), ValueRange{x})
         .getResult(0);
   }
 
@@ -197,26 +197,28 @@ struct ScalarMathLowering : public ConvertOpToLLVMPattern<MathOp> {
     if (!x.getType().isF32())
       return rewriter.notifyMatchFailure(op, "math on tiles is lowered for f32 only");
     auto f32 = [&](double v) {
-      return rewriter.create<LLVM::ConstantOp>(loc, rewriter.getF32Type(),
-                                               rewriter.getF32FloatAttr(v));
+      return LLVM::ConstantOp::create(rewriter, loc, rewriter.getF32Type(),
+                                      rewriter.getF32FloatAttr(v));
     };
     Value result;
     if constexpr (std::is_same_v<MathOp, math::ExpOp>)
       result = callIntrinsic(rewriter, loc, "llvm.nvvm.ex2.approx.f",
-                             rewriter.create<LLVM::FMulOp>(loc, x, f32(1.4426950408889634)));
+                             LLVM::FMulOp::create(rewriter, loc, x, f32(1.4426950408889634)));
     else if constexpr (std::is_same_v<MathOp, math::Exp2Op>)
       result = callIntrinsic(rewriter, loc, "llvm.nvvm.ex2.approx.f", x);
     else if constexpr (std::is_same_v<MathOp, math::LogOp>)
-      result = rewriter.create<LLVM::FMulOp>(
-          loc, callIntrinsic(rewriter, loc, "llvm.nvvm.lg2.approx.f", x), f32(0.6931471805599453));
+      result = LLVM::FMulOp::create(rewriter, loc,
+                                    callIntrinsic(rewriter, loc, "llvm.nvvm.lg2.approx.f", x),
+                                    f32(0.6931471805599453));
     else if constexpr (std::is_same_v<MathOp, math::Log2Op>)
       result = callIntrinsic(rewriter, loc, "llvm.nvvm.lg2.approx.f", x);
     else if constexpr (std::is_same_v<MathOp, math::SqrtOp>)
-      result = rewriter.create<LLVM::SqrtOp>(loc, x);
+      result = LLVM::SqrtOp::create(rewriter, loc, x);
     else if constexpr (std::is_same_v<MathOp, math::RsqrtOp>)
-      result = rewriter.create<LLVM::FDivOp>(loc, f32(1.0), rewriter.create<LLVM::SqrtOp>(loc, x));
+      result =
+          LLVM::FDivOp::create(rewriter, loc, f32(1.0), LLVM::SqrtOp::create(rewriter, loc, x));
     else if constexpr (std::is_same_v<MathOp, math::AbsFOp>)
-      result = rewriter.create<LLVM::FAbsOp>(loc, x);
+      result = LLVM::FAbsOp::create(rewriter, loc, x);
     rewriter.replaceOp(op, result);
     return success();
   }

@@ -36,48 +36,48 @@ Value i32c(OpBuilder &b, Location loc, int64_t v) { return i32Constant(b, loc, v
 /// The integer emulation of cvt.rn.satfinite for one f32 value.
 Value emulateTruncate(OpBuilder &b, Location loc, Value x, const Fp8Format &fmt) {
   Type i32 = b.getI32Type(), i8 = b.getIntegerType(8);
-  Value bits = b.create<LLVM::BitcastOp>(loc, i32, x);
-  Value sign = b.create<LLVM::AndOp>(
-      loc, b.create<LLVM::LShrOp>(loc, bits, i32c(b, loc, 24)), i32c(b, loc, 0x80));
-  Value magnitude = b.create<LLVM::AndOp>(loc, bits, i32c(b, loc, 0x7FFFFFFF));
+  Value bits = LLVM::BitcastOp::create(b, loc, i32, x);
+  Value sign = LLVM::AndOp::create(b, loc, LLVM::LShrOp::create(b, loc, bits, i32c(b, loc, 24)),
+                                   i32c(b, loc, 0x80));
+  Value magnitude = LLVM::AndOp::create(b, loc, bits, i32c(b, loc, 0x7FFFFFFF));
 
   // Normal range: round the 23-bit mantissa to `mantissaBits`, ties to even,
   // by adding half an ulp minus one plus the lowest kept bit, then truncating.
   unsigned dropped = 23 - fmt.mantissaBits;
-  Value lowestKept = b.create<LLVM::AndOp>(
-      loc, b.create<LLVM::LShrOp>(loc, magnitude, i32c(b, loc, dropped)), i32c(b, loc, 1));
-  Value rounded = b.create<LLVM::AddOp>(
-      loc, b.create<LLVM::AddOp>(loc, magnitude, i32c(b, loc, (1 << (dropped - 1)) - 1)),
+  Value lowestKept = LLVM::AndOp::create(
+      b, loc, LLVM::LShrOp::create(b, loc, magnitude, i32c(b, loc, dropped)), i32c(b, loc, 1));
+  Value rounded = LLVM::AddOp::create(
+      b, loc, LLVM::AddOp::create(b, loc, magnitude, i32c(b, loc, (1 << (dropped - 1)) - 1)),
       lowestKept);
-  rounded = b.create<LLVM::AndOp>(loc, rounded, i32c(b, loc, ~((1 << dropped) - 1)));
+  rounded = LLVM::AndOp::create(b, loc, rounded, i32c(b, loc, ~((1 << dropped) - 1)));
   // Rebias the exponent: f32 bias 127 -> fp8 bias.
-  Value normal = b.create<LLVM::SubOp>(
-      loc, b.create<LLVM::LShrOp>(loc, rounded, i32c(b, loc, dropped)),
-      i32c(b, loc, (127 - fmt.exponentBias) << fmt.mantissaBits));
-  Value overflow =
-      b.create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::ugt, rounded, i32c(b, loc, fmt.maxFiniteF32));
-  normal = b.create<LLVM::SelectOp>(loc, overflow, i32c(b, loc, fmt.maxFiniteByte), normal);
+  Value normal =
+      LLVM::SubOp::create(b, loc, LLVM::LShrOp::create(b, loc, rounded, i32c(b, loc, dropped)),
+                          i32c(b, loc, (127 - fmt.exponentBias) << fmt.mantissaBits));
+  Value overflow = LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::ugt, rounded,
+                                        i32c(b, loc, fmt.maxFiniteF32));
+  normal = LLVM::SelectOp::create(b, loc, overflow, i32c(b, loc, fmt.maxFiniteByte), normal);
 
   // Subnormal range (below the smallest normal): the result is
   // round-half-even(|x| / smallest subnormal), computed exactly in f32 since
   // scaling by a power of two is exact and roundeven is cvt.rni.
   int subnormalShift = -(fmt.minNormalExponent - int(fmt.mantissaBits)); // 9 or 16
-  Value absX = b.create<LLVM::BitcastOp>(loc, b.getF32Type(), magnitude);
-  Value scaled = b.create<LLVM::FMulOp>(
-      loc, absX,
-      b.create<LLVM::ConstantOp>(loc, b.getF32Type(),
-                                 b.getF32FloatAttr(std::ldexp(1.0f, subnormalShift))));
-  Value subnormal = b.create<LLVM::FPToUIOp>(loc, i32, b.create<LLVM::RoundEvenOp>(loc, scaled));
+  Value absX = LLVM::BitcastOp::create(b, loc, b.getF32Type(), magnitude);
+  Value scaled = LLVM::FMulOp::create(
+      b, loc, absX,
+      LLVM::ConstantOp::create(b, loc, b.getF32Type(),
+                               b.getF32FloatAttr(std::ldexp(1.0f, subnormalShift))));
+  Value subnormal = LLVM::FPToUIOp::create(b, loc, i32, LLVM::RoundEvenOp::create(b, loc, scaled));
   uint32_t minNormalF32 = uint32_t(fmt.minNormalExponent + 127) << 23;
   Value isSubnormal =
-      b.create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::ult, magnitude, i32c(b, loc, minNormalF32));
-  Value result = b.create<LLVM::SelectOp>(loc, isSubnormal, subnormal, normal);
-  result = b.create<LLVM::OrOp>(loc, result, sign);
+      LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::ult, magnitude, i32c(b, loc, minNormalF32));
+  Value result = LLVM::SelectOp::create(b, loc, isSubnormal, subnormal, normal);
+  result = LLVM::OrOp::create(b, loc, result, sign);
 
   Value isNaN =
-      b.create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::ugt, magnitude, i32c(b, loc, 0x7F800000));
-  result = b.create<LLVM::SelectOp>(loc, isNaN, i32c(b, loc, 0x7F), result);
-  return b.create<LLVM::TruncOp>(loc, i8, result);
+      LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::ugt, magnitude, i32c(b, loc, 0x7F800000));
+  result = LLVM::SelectOp::create(b, loc, isNaN, i32c(b, loc, 0x7F), result);
+  return LLVM::TruncOp::create(b, loc, i8, result);
 }
 
 } // namespace
@@ -97,12 +97,12 @@ SmallVector<Value> truncateToFp8(OpBuilder &b, Location loc, ValueRange values, 
   for (size_t i = 0; i < values.size(); i += 2) {
     Value lo = values[i], hi = i + 1 < values.size() ? values[i + 1] : values[i];
     // The op packs its first operand into the high byte: element 1.
-    Value pair = b.create<NVVM::ConvertF32x2ToF8x2Op>(
-        loc, pairType, hi, lo, NVVM::FPRoundingMode::RN, NVVM::SaturationMode::SATFINITE,
+    Value pair = NVVM::ConvertF32x2ToF8x2Op::create(
+        b, loc, pairType, hi, lo, NVVM::FPRoundingMode::RN, NVVM::SaturationMode::SATFINITE,
         /*relu=*/false, fp8Type);
-    result.push_back(b.create<LLVM::ExtractElementOp>(loc, pair, i32Constant(b, loc, 0)));
+    result.push_back(LLVM::ExtractElementOp::create(b, loc, pair, i32Constant(b, loc, 0)));
     if (i + 1 < values.size())
-      result.push_back(b.create<LLVM::ExtractElementOp>(loc, pair, i32Constant(b, loc, 1)));
+      result.push_back(LLVM::ExtractElementOp::create(b, loc, pair, i32Constant(b, loc, 1)));
   }
   return result;
 }
@@ -117,34 +117,34 @@ namespace {
 Value widenFp8WithIntegers(OpBuilder &b, Location loc, Value storage, Type fp8Type) {
   Type i32 = b.getI32Type(), f32 = b.getF32Type();
   Fp8Format fmt = formatOf(fp8Type);
-  Value byte = b.create<LLVM::ZExtOp>(loc, i32, storage);
-  Value sign = b.create<LLVM::ShlOp>(
-      loc, b.create<LLVM::AndOp>(loc, byte, i32c(b, loc, 0x80)), i32c(b, loc, 24));
-  Value magnitude = b.create<LLVM::AndOp>(loc, byte, i32c(b, loc, 0x7F));
-  Value placed = b.create<LLVM::BitcastOp>(
-      loc, f32, b.create<LLVM::ShlOp>(loc, magnitude, i32c(b, loc, 23 - fmt.mantissaBits)));
+  Value byte = LLVM::ZExtOp::create(b, loc, i32, storage);
+  Value sign = LLVM::ShlOp::create(b, loc, LLVM::AndOp::create(b, loc, byte, i32c(b, loc, 0x80)),
+                                   i32c(b, loc, 24));
+  Value magnitude = LLVM::AndOp::create(b, loc, byte, i32c(b, loc, 0x7F));
+  Value placed = LLVM::BitcastOp::create(
+      b, loc, f32, LLVM::ShlOp::create(b, loc, magnitude, i32c(b, loc, 23 - fmt.mantissaBits)));
   float rebias = std::ldexp(1.0f, 127 - fmt.exponentBias);
-  Value value = b.create<LLVM::FMulOp>(
-      loc, placed, b.create<LLVM::ConstantOp>(loc, f32, b.getF32FloatAttr(rebias)));
+  Value value = LLVM::FMulOp::create(
+      b, loc, placed, LLVM::ConstantOp::create(b, loc, f32, b.getF32FloatAttr(rebias)));
 
   // Specials: e4m3fn has only NaN (0x7F); e5m2 has Inf (0x7C) and NaN (> 0x7C).
-  Value nan = b.create<LLVM::ConstantOp>(loc, f32, b.getF32FloatAttr(std::nanf("")));
+  Value nan = LLVM::ConstantOp::create(b, loc, f32, b.getF32FloatAttr(std::nanf("")));
   if (isa<Float8E4M3FNType>(fp8Type)) {
     Value isNaN =
-        b.create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::eq, magnitude, i32c(b, loc, 0x7F));
-    value = b.create<LLVM::SelectOp>(loc, isNaN, nan, value);
+        LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq, magnitude, i32c(b, loc, 0x7F));
+    value = LLVM::SelectOp::create(b, loc, isNaN, nan, value);
   } else {
-    Value inf = b.create<LLVM::ConstantOp>(loc, f32, b.getF32FloatAttr(INFINITY));
+    Value inf = LLVM::ConstantOp::create(b, loc, f32, b.getF32FloatAttr(INFINITY));
     Value isInf =
-        b.create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::eq, magnitude, i32c(b, loc, 0x7C));
+        LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq, magnitude, i32c(b, loc, 0x7C));
     Value isNaN =
-        b.create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::ugt, magnitude, i32c(b, loc, 0x7C));
-    value = b.create<LLVM::SelectOp>(loc, isInf, inf, value);
-    value = b.create<LLVM::SelectOp>(loc, isNaN, nan, value);
+        LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::ugt, magnitude, i32c(b, loc, 0x7C));
+    value = LLVM::SelectOp::create(b, loc, isInf, inf, value);
+    value = LLVM::SelectOp::create(b, loc, isNaN, nan, value);
   }
   // The sign goes on the bits, so that -0 and negative NaN keep it.
-  Value bits = b.create<LLVM::OrOp>(loc, b.create<LLVM::BitcastOp>(loc, i32, value), sign);
-  return b.create<LLVM::BitcastOp>(loc, f32, bits);
+  Value bits = LLVM::OrOp::create(b, loc, LLVM::BitcastOp::create(b, loc, i32, value), sign);
+  return LLVM::BitcastOp::create(b, loc, f32, bits);
 }
 
 } // namespace
@@ -163,17 +163,18 @@ SmallVector<Value> extendFp8ToF32(OpBuilder &b, Location loc, ValueRange storage
   auto pairType = VectorType::get({2}, i8);
   auto halfPairType = VectorType::get({2}, b.getF16Type());
   for (size_t i = 0; i < storage.size(); i += 2) {
-    Value pair = b.create<LLVM::UndefOp>(loc, pairType);
-    Value second = i + 1 < storage.size() ? storage[i + 1]
-                                          : b.create<LLVM::ConstantOp>(loc, i8, b.getI8IntegerAttr(0)).getResult();
-    pair = b.create<LLVM::InsertElementOp>(loc, pair, storage[i], i32Constant(b, loc, 0));
-    pair = b.create<LLVM::InsertElementOp>(loc, pair, second, i32Constant(b, loc, 1));
-    Value halves = b.create<NVVM::ConvertF8x2ToF16x2Op>(loc, halfPairType, pair,
-                                                        /*relu=*/false, fp8Type);
+    Value pair = LLVM::UndefOp::create(b, loc, pairType);
+    Value second = i + 1 < storage.size()
+                       ? storage[i + 1]
+                       : LLVM::ConstantOp::create(b, loc, i8, b.getI8IntegerAttr(0)).getResult();
+    pair = LLVM::InsertElementOp::create(b, loc, pair, storage[i], i32Constant(b, loc, 0));
+    pair = LLVM::InsertElementOp::create(b, loc, pair, second, i32Constant(b, loc, 1));
+    Value halves = NVVM::ConvertF8x2ToF16x2Op::create(b, loc, halfPairType, pair,
+                                                      /*relu=*/false, fp8Type);
     for (int j = 0; j < 2 && i + j < storage.size(); ++j)
-      result.push_back(b.create<LLVM::FPExtOp>(
-          loc, b.getF32Type(),
-          b.create<LLVM::ExtractElementOp>(loc, halves, i32Constant(b, loc, j))));
+      result.push_back(LLVM::FPExtOp::create(
+          b, loc, b.getF32Type(),
+          LLVM::ExtractElementOp::create(b, loc, halves, i32Constant(b, loc, j))));
   }
   return result;
 }

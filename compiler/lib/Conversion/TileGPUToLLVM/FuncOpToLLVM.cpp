@@ -26,7 +26,7 @@ struct KernelFuncLowering : public ConvertOpToLLVMPattern<func::FuncOp> {
     }
     auto llvmType = LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(getContext()),
                                                 signature.getConvertedTypes());
-    auto kernel = rewriter.create<LLVM::LLVMFuncOp>(func.getLoc(), func.getName(), llvmType);
+    auto kernel = LLVM::LLVMFuncOp::create(rewriter, func.getLoc(), func.getName(), llvmType);
     kernel->setAttr(NVVM::NVVMDialect::getKernelFuncAttrName(), rewriter.getUnitAttr());
     kernel->setAttr(NVVM::NVVMDialect::getMaxntidAttrName(),
                     rewriter.getDenseI32ArrayAttr({int32_t(ctx_.numWarps * 32), 1, 1}));

@@ -12,14 +12,14 @@ Value readGridRegister(OpBuilder &b, Location loc, unsigned axis, bool extent) {
   Type i32 = b.getI32Type();
   switch (axis) {
   case 0:
-    return extent ? Value(b.create<NVVM::GridDimXOp>(loc, i32))
-                  : Value(b.create<NVVM::BlockIdXOp>(loc, i32));
+    return extent ? Value(NVVM::GridDimXOp::create(b, loc, i32))
+                  : Value(NVVM::BlockIdXOp::create(b, loc, i32));
   case 1:
-    return extent ? Value(b.create<NVVM::GridDimYOp>(loc, i32))
-                  : Value(b.create<NVVM::BlockIdYOp>(loc, i32));
+    return extent ? Value(NVVM::GridDimYOp::create(b, loc, i32))
+                  : Value(NVVM::BlockIdYOp::create(b, loc, i32));
   default:
-    return extent ? Value(b.create<NVVM::GridDimZOp>(loc, i32))
-                  : Value(b.create<NVVM::BlockIdZOp>(loc, i32));
+    return extent ? Value(NVVM::GridDimZOp::create(b, loc, i32))
+                  : Value(NVVM::BlockIdZOp::create(b, loc, i32));
   }
 }
 

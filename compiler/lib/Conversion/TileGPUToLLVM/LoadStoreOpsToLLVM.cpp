@@ -59,7 +59,8 @@ struct AddPtrOpLowering : public ConvertOpToLLVMPattern<tile::AddPtrOp> {
     SmallVector<Value> offsets = elementsOf(rewriter, loc, adaptor.getOffset(), op.getType());
     SmallVector<Value> results;
     for (auto [ptr, offset] : llvm::zip(ptrs, offsets))
-      results.push_back(rewriter.create<LLVM::GEPOp>(loc, ptrType, storage, ptr, ValueRange{offset}));
+      results.push_back(
+          LLVM::GEPOp::create(rewriter, loc, ptrType, storage, ptr, ValueRange{offset}));
     if (!isa<RankedTensorType>(op.getType()))
       rewriter.replaceOp(op, results[0]);
     else
@@ -70,7 +71,7 @@ struct AddPtrOpLowering : public ConvertOpToLLVMPattern<tile::AddPtrOp> {
 };
 
 Value zeroOf(OpBuilder &b, Location loc, Type type) {
-  return b.create<LLVM::ZeroOp>(loc, type);
+  return LLVM::ZeroOp::create(b, loc, type);
 }
 
 struct LoadOpLowering : public ConvertOpToLLVMPattern<tile::LoadOp> {
@@ -98,24 +99,24 @@ struct LoadOpLowering : public ConvertOpToLLVMPattern<tile::LoadOp> {
       Value fallback = zeroOf(rewriter, loc, vectorType);
       if (!others.empty())
         for (int64_t j = 0; j < width; ++j)
-          fallback = rewriter.create<LLVM::InsertElementOp>(loc, fallback, others[i + j],
-                                                            i32Constant(rewriter, loc, j));
+          fallback = LLVM::InsertElementOp::create(rewriter, loc, fallback, others[i + j],
+                                                   i32Constant(rewriter, loc, j));
       auto emitLoad = [&](OpBuilder &b) -> Value {
-        return b.create<LLVM::LoadOp>(loc, vectorType, ptrs[i], /*alignment=*/width * bytes);
+        return LLVM::LoadOp::create(b, loc, vectorType, ptrs[i], /*alignment=*/width * bytes);
       };
       Value vector;
       if (masks.empty()) {
         vector = emitLoad(rewriter);
       } else {
-        auto guarded = rewriter.create<scf::IfOp>(
-            loc, masks[i],
-            [&](OpBuilder &b, Location) { b.create<scf::YieldOp>(loc, emitLoad(b)); },
-            [&](OpBuilder &b, Location) { b.create<scf::YieldOp>(loc, fallback); });
+        auto guarded = scf::IfOp::create(
+            rewriter, loc, masks[i],
+            [&](OpBuilder &b, Location) { scf::YieldOp::create(b, loc, emitLoad(b)); },
+            [&](OpBuilder &b, Location) { scf::YieldOp::create(b, loc, fallback); });
         vector = guarded.getResult(0);
       }
       for (int64_t j = 0; j < width; ++j)
         results.push_back(
-            rewriter.create<LLVM::ExtractElementOp>(loc, vector, i32Constant(rewriter, loc, j)));
+            LLVM::ExtractElementOp::create(rewriter, loc, vector, i32Constant(rewriter, loc, j)));
     }
     if (!isa<RankedTensorType>(original))
       rewriter.replaceOp(op, results[0]);
@@ -152,23 +153,23 @@ struct StoreOpLowering : public ConvertOpToLLVMPattern<tile::StoreOp> {
       DistributedLayout layout = *DistributedLayout::get(tensor);
       owner = isFirstReplica(rewriter, loc, layout, placeThread(rewriter, loc, layout));
     } else {
-      Value tid = rewriter.create<NVVM::ThreadIdXOp>(loc, rewriter.getI32Type());
-      owner = rewriter.create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::eq, tid,
-                                            i32Constant(rewriter, loc, 0));
+      Value tid = NVVM::ThreadIdXOp::create(rewriter, loc, rewriter.getI32Type());
+      owner = LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::eq, tid,
+                                   i32Constant(rewriter, loc, 0));
     }
 
     for (size_t i = 0; i < ptrs.size(); i += width) {
       Value vector = zeroOf(rewriter, loc, vectorType);
       for (int64_t j = 0; j < width; ++j)
-        vector = rewriter.create<LLVM::InsertElementOp>(loc, vector, values[i + j],
-                                                        i32Constant(rewriter, loc, j));
+        vector = LLVM::InsertElementOp::create(rewriter, loc, vector, values[i + j],
+                                               i32Constant(rewriter, loc, j));
       Value predicate = owner;
       if (!masks.empty())
-        predicate = rewriter.create<LLVM::AndOp>(loc, predicate, masks[i]);
-      auto guarded = rewriter.create<scf::IfOp>(loc, predicate, /*withElseRegion=*/false);
+        predicate = LLVM::AndOp::create(rewriter, loc, predicate, masks[i]);
+      auto guarded = scf::IfOp::create(rewriter, loc, predicate, /*withElseRegion=*/false);
       OpBuilder::InsertionGuard guard(rewriter);
       rewriter.setInsertionPointToStart(guarded.thenBlock());
-      rewriter.create<LLVM::StoreOp>(loc, vector, ptrs[i], /*alignment=*/width * bytes);
+      LLVM::StoreOp::create(rewriter, loc, vector, ptrs[i], /*alignment=*/width * bytes);
     }
     rewriter.eraseOp(op);
     return success();

@@ -29,19 +29,19 @@ SmallVector<Value> unpackElements(OpBuilder &b, Location loc, Value packed) {
   auto structType = cast<LLVM::LLVMStructType>(packed.getType());
   SmallVector<Value> elements;
   for (int64_t i = 0, e = structType.getBody().size(); i < e; ++i)
-    elements.push_back(b.create<LLVM::ExtractValueOp>(loc, packed, i));
+    elements.push_back(LLVM::ExtractValueOp::create(b, loc, packed, i));
   return elements;
 }
 
 Value packElements(OpBuilder &b, Location loc, Type structType, ValueRange elements) {
-  Value packed = b.create<LLVM::UndefOp>(loc, structType);
+  Value packed = LLVM::UndefOp::create(b, loc, structType);
   for (auto [i, element] : llvm::enumerate(elements))
-    packed = b.create<LLVM::InsertValueOp>(loc, packed, element, i);
+    packed = LLVM::InsertValueOp::create(b, loc, packed, element, i);
   return packed;
 }
 
 Value i32Constant(OpBuilder &b, Location loc, int64_t value) {
-  return b.create<LLVM::ConstantOp>(loc, b.getI32Type(), b.getI32IntegerAttr(value));
+  return LLVM::ConstantOp::create(b, loc, b.getI32Type(), b.getI32IntegerAttr(value));
 }
 
 namespace {
@@ -53,8 +53,8 @@ SmallVector<Value> delinearize(OpBuilder &b, Location loc, Value linear,
   for (unsigned d : order) {
     // Extents are powers of two: mask and shift.
     unsigned extent = extents[d];
-    coords[d] = b.create<LLVM::AndOp>(loc, linear, i32Constant(b, loc, extent - 1));
-    linear = b.create<LLVM::LShrOp>(loc, linear, i32Constant(b, loc, llvm::Log2_32(extent)));
+    coords[d] = LLVM::AndOp::create(b, loc, linear, i32Constant(b, loc, extent - 1));
+    linear = LLVM::LShrOp::create(b, loc, linear, i32Constant(b, loc, llvm::Log2_32(extent)));
   }
   return coords;
 }
@@ -62,22 +62,22 @@ SmallVector<Value> delinearize(OpBuilder &b, Location loc, Value linear,
 
 ThreadPlacement placeThread(OpBuilder &b, Location loc, const DistributedLayout &layout) {
   ThreadPlacement placement;
-  Value tid = b.create<NVVM::ThreadIdXOp>(loc, b.getI32Type());
-  placement.laneId = b.create<LLVM::AndOp>(loc, tid, i32Constant(b, loc, 31));
-  placement.warpId = b.create<LLVM::LShrOp>(loc, tid, i32Constant(b, loc, 5));
+  Value tid = NVVM::ThreadIdXOp::create(b, loc, b.getI32Type());
+  placement.laneId = LLVM::AndOp::create(b, loc, tid, i32Constant(b, loc, 31));
+  placement.warpId = LLVM::LShrOp::create(b, loc, tid, i32Constant(b, loc, 5));
   BlockedEncodingAttr root = layout.root();
   placement.laneCoord =
       delinearize(b, loc, placement.laneId, root.getThreadsPerWarp(), root.getOrder());
   placement.warpCoord =
       delinearize(b, loc, placement.warpId, root.getWarpsPerCTA(), root.getOrder());
   for (unsigned d = 0; d < layout.rootRank(); ++d) {
-    Value threadCoord = b.create<LLVM::AddOp>(
-        loc,
-        b.create<LLVM::MulOp>(loc, placement.warpCoord[d],
-                              i32Constant(b, loc, root.getThreadsPerWarp()[d])),
-        placement.laneCoord[d]);
-    placement.firstIndex.push_back(b.create<LLVM::MulOp>(
-        loc, threadCoord, i32Constant(b, loc, root.getSizePerThread()[d])));
+    Value threadCoord =
+        LLVM::AddOp::create(b, loc,
+                            LLVM::MulOp::create(b, loc, placement.warpCoord[d],
+                                                i32Constant(b, loc, root.getThreadsPerWarp()[d])),
+                            placement.laneCoord[d]);
+    placement.firstIndex.push_back(
+        LLVM::MulOp::create(b, loc, threadCoord, i32Constant(b, loc, root.getSizePerThread()[d])));
   }
   return placement;
 }
@@ -91,11 +91,11 @@ SmallVector<SmallVector<Value>> elementIndices(OpBuilder &b, Location loc,
     SmallVector<Value> index;
     for (unsigned rootDim : layout.tileDimToRootDim()) {
       int64_t extent = layout.rootShape()[rootDim];
-      Value value = b.create<LLVM::AddOp>(
-          loc, placement.firstIndex[rootDim],
-          i32Constant(b, loc, layout.elementOffset(rootDim, coords[rootDim])));
+      Value value =
+          LLVM::AddOp::create(b, loc, placement.firstIndex[rootDim],
+                              i32Constant(b, loc, layout.elementOffset(rootDim, coords[rootDim])));
       // Replicated layouts wrap around the tile: index mod extent.
-      index.push_back(b.create<LLVM::AndOp>(loc, value, i32Constant(b, loc, extent - 1)));
+      index.push_back(LLVM::AndOp::create(b, loc, value, i32Constant(b, loc, extent - 1)));
     }
     indices.push_back(std::move(index));
   }
@@ -104,14 +104,14 @@ SmallVector<SmallVector<Value>> elementIndices(OpBuilder &b, Location loc,
 
 Value isFirstReplica(OpBuilder &b, Location loc, const DistributedLayout &layout,
                      const ThreadPlacement &placement) {
-  Value result = b.create<LLVM::ConstantOp>(loc, b.getI1Type(), b.getBoolAttr(true));
+  Value result = LLVM::ConstantOp::create(b, loc, b.getI1Type(), b.getBoolAttr(true));
   for (unsigned d = 0; d < layout.rootRank(); ++d) {
     auto check = [&](Value coord, int64_t distinct, int64_t extent) {
       if (distinct >= extent)
         return;
-      Value ok = b.create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::ult, coord,
-                                        i32Constant(b, loc, distinct));
-      result = b.create<LLVM::AndOp>(loc, result, ok);
+      Value ok = LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::ult, coord,
+                                      i32Constant(b, loc, distinct));
+      result = LLVM::AndOp::create(b, loc, result, ok);
     };
     check(placement.laneCoord[d], layout.distinctLanes(d),
           layout.root().getThreadsPerWarp()[d]);
@@ -121,8 +121,8 @@ Value isFirstReplica(OpBuilder &b, Location loc, const DistributedLayout &layout
 }
 
 Value scratchBase(OpBuilder &b, Location loc, const LoweringContext &ctx) {
-  return b.create<LLVM::AddressOfOp>(loc, LLVM::LLVMPointerType::get(b.getContext(), 3),
-                                     ctx.scratchSymbol);
+  return LLVM::AddressOfOp::create(b, loc, LLVM::LLVMPointerType::get(b.getContext(), 3),
+                                   ctx.scratchSymbol);
 }
 
 } // namespace tessel::lowering

@@ -25,14 +25,14 @@ Value combine(OpBuilder &b, Location loc, tile::ReduceKind kind, Value lhs, Valu
   bool isFloat = isa<FloatType>(lhs.getType());
   switch (kind) {
   case tile::ReduceKind::Sum:
-    return isFloat ? Value(b.create<LLVM::FAddOp>(loc, lhs, rhs))
-                   : Value(b.create<LLVM::AddOp>(loc, lhs, rhs));
+    return isFloat ? Value(LLVM::FAddOp::create(b, loc, lhs, rhs))
+                   : Value(LLVM::AddOp::create(b, loc, lhs, rhs));
   case tile::ReduceKind::Max:
-    return isFloat ? Value(b.create<LLVM::MaxNumOp>(loc, lhs, rhs))
-                   : Value(b.create<LLVM::SMaxOp>(loc, lhs, rhs));
+    return isFloat ? Value(LLVM::MaxNumOp::create(b, loc, lhs, rhs))
+                   : Value(LLVM::SMaxOp::create(b, loc, lhs, rhs));
   case tile::ReduceKind::Min:
-    return isFloat ? Value(b.create<LLVM::MinNumOp>(loc, lhs, rhs))
-                   : Value(b.create<LLVM::SMinOp>(loc, lhs, rhs));
+    return isFloat ? Value(LLVM::MinNumOp::create(b, loc, lhs, rhs))
+                   : Value(LLVM::SMinOp::create(b, loc, lhs, rhs));
   }
   llvm_unreachable("unknown reduce kind");
 }
@@ -86,8 +86,8 @@ struct ReduceOpLowering : public ConvertOpToLLVMPattern<tile::ReduceOp> {
     for (int64_t step = 1; step < src.distinctLanes(axisDim); step *= 2) {
       Value offset = i32Constant(rewriter, loc, step << laneBit);
       for (Value &partial : partials) {
-        Value other = rewriter.create<NVVM::ShflOp>(
-            loc, partial.getType(), i32Constant(rewriter, loc, -1), partial, offset,
+        Value other = NVVM::ShflOp::create(
+            rewriter, loc, partial.getType(), i32Constant(rewriter, loc, -1), partial, offset,
             i32Constant(rewriter, loc, 0x1f), NVVM::ShflKind::bfly, UnitAttr());
         partial = combine(rewriter, loc, op.getKind(), partial, other);
       }
@@ -109,24 +109,27 @@ struct ReduceOpLowering : public ConvertOpToLLVMPattern<tile::ReduceOp> {
         for (unsigned d = 0; d < shape.size(); ++d) {
           if (d == op.getAxis())
             continue;
-          linear = rewriter.create<LLVM::AddOp>(
-              loc, rewriter.create<LLVM::MulOp>(loc, linear, i32Constant(rewriter, loc, shape[d])),
+          linear = LLVM::AddOp::create(
+              rewriter, loc,
+              LLVM::MulOp::create(rewriter, loc, linear, i32Constant(rewriter, loc, shape[d])),
               index[d]);
         }
-        Value position = rewriter.create<LLVM::AddOp>(
-            loc, rewriter.create<LLVM::MulOp>(loc, linear, i32Constant(rewriter, loc, warps)), warp);
-        return rewriter.create<LLVM::GEPOp>(loc, sharedPtr, element, base, ValueRange{position});
+        Value position = LLVM::AddOp::create(
+            rewriter, loc,
+            LLVM::MulOp::create(rewriter, loc, linear, i32Constant(rewriter, loc, warps)), warp);
+        return LLVM::GEPOp::create(rewriter, loc, sharedPtr, element, base, ValueRange{position});
       };
-      rewriter.create<NVVM::Barrier0Op>(loc);
+      NVVM::Barrier0Op::create(rewriter, loc);
       for (size_t r = 0; r < partials.size(); ++r)
-        rewriter.create<LLVM::StoreOp>(loc, partials[r], slot(r, placement.warpCoord[axisDim]));
-      rewriter.create<NVVM::Barrier0Op>(loc);
+        LLVM::StoreOp::create(rewriter, loc, partials[r], slot(r, placement.warpCoord[axisDim]));
+      NVVM::Barrier0Op::create(rewriter, loc);
       for (size_t r = 0; r < partials.size(); ++r) {
-        Value acc = rewriter.create<LLVM::LoadOp>(loc, element, slot(r, i32Constant(rewriter, loc, 0)));
+        Value acc =
+            LLVM::LoadOp::create(rewriter, loc, element, slot(r, i32Constant(rewriter, loc, 0)));
         for (int64_t w = 1; w < warps; ++w)
-          acc = combine(rewriter, loc, op.getKind(), acc,
-                        rewriter.create<LLVM::LoadOp>(loc, element,
-                                                      slot(r, i32Constant(rewriter, loc, w))));
+          acc = combine(
+              rewriter, loc, op.getKind(), acc,
+              LLVM::LoadOp::create(rewriter, loc, element, slot(r, i32Constant(rewriter, loc, w))));
         partials[r] = acc;
       }
     }

@@ -56,9 +56,9 @@ struct ConvertTileGPUToLLVM
     if (scratch > 0) {
       OpBuilder builder(module.getBodyRegion());
       auto arrayType = LLVM::LLVMArrayType::get(builder.getIntegerType(8), scratch);
-      builder.create<LLVM::GlobalOp>(module.getLoc(), arrayType, /*isConstant=*/false,
-                                     LLVM::Linkage::Internal, kScratchSymbol, Attribute(),
-                                     /*alignment=*/16, /*addrSpace=*/3);
+      LLVM::GlobalOp::create(builder, module.getLoc(), arrayType, /*isConstant=*/false,
+                             LLVM::Linkage::Internal, kScratchSymbol, Attribute(),
+                             /*alignment=*/16, /*addrSpace=*/3);
     }
 
     AxisInfoAnalysis axisInfo(module);

@@ -209,7 +209,7 @@ private:
     auto type = cast<RankedTensorType>(value.getType());
     if (type.getEncoding() == encoding)
       return value;
-    return builder.create<ConvertLayoutOp>(loc, withEncoding(type, encoding), value);
+    return ConvertLayoutOp::create(builder, loc, withEncoding(type, encoding), value);
   }
 
   void insertConversions() {

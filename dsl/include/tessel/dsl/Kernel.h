@@ -6,6 +6,7 @@
 #pragma once
 
 #include "tessel/Compiler/Pipeline.h"
+#include "tessel/Interpreter/Interpreter.h"
 #include "tessel/dsl/Ops.h"
 #include "tessel/support/Error.h"
 
@@ -94,6 +95,10 @@ public:
   /// Lowers a copy of the IR; the BuiltKernel stays usable.
   Expected<CompiledKernel> compile(const CompileOptions &options,
                                    Stage stopAfter = Stage::PTX) const;
+  /// Runs the kernel over `options.grid` on host memory with the tile
+  /// interpreter; every access must fall inside one of `regions`.
+  Status interpret(std::span<const InterpreterArg> args, std::span<const MemoryRegion> regions,
+                   const InterpretOptions &options) const;
 
 private:
   friend class detail::Trace;
