@@ -1,12 +1,12 @@
 // The README's main job: quantize a weight and a batch of activations to FP8
 // with block scales, dequantize the weight again, and check every bit against
-// the CPU reference. Without a GPU it says so and runs the same kernels in the
-// CPU interpreter.
-#include "tessel/dsl/Jit.h"
-#include "tessel/kernels/Definitions.h"
+// the CPU reference. Without a GPU it says so and runs the same host code on
+// the CPU interpreter backend.
 #include "tessel/kernels/Kernels.h"
 #include "tessel/kernels/Reference.h"
+#include "tessel/runtime/Backend.h"
 #include "tessel/runtime/Device.h"
+#include "tessel/runtime/Stream.h"
 #include "tessel/support/Float8.h"
 
 #include <fmt/format.h>
@@ -45,9 +45,9 @@ template <typename T> bool sameBits(const std::vector<T> &a, const std::vector<T
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
 }
 
-int runOnGpu(const runtime::Device &device, const std::vector<uint16_t> &x,
-             const std::vector<uint16_t> &w) {
-  fmt::print("GPU: {} ({})\n", device.name(), device.arch());
+/// Quantizes, dequantizes and checks, through the library's host API: the
+/// same code on the GPU and on the interpreter backend.
+int runRoundTrip(const std::vector<uint16_t> &x, const std::vector<uint16_t> &w) {
   auto upload = [](DType dtype, std::vector<int64_t> shape, const auto &host) {
     runtime::Tensor t = runtime::Tensor::empty(dtype, std::move(shape)).value();
     t.copyFromHost(host).check();
@@ -56,15 +56,19 @@ int runOnGpu(const runtime::Device &device, const std::vector<uint16_t> &x,
   runtime::Tensor xd = upload(DType::BF16, {kTokens, kK}, x);
   runtime::Tensor wd = upload(DType::BF16, {kN, kK}, w);
 
+  runtime::Event start = runtime::Event::create().value();
+  runtime::Event stop = runtime::Event::create().value();
   auto begin = std::chrono::steady_clock::now();
+  start.record().check();
   kernels::Quantized a = kernels::actQuant(xd.view()).value();
   kernels::Quantized b = kernels::weightQuant(wd.view()).value();
   runtime::Tensor back = kernels::weightDequant(b.values.view(), b.scales.view()).value();
-  device.synchronize().check();
+  stop.record().check();
+  stop.synchronize().check();
   double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count();
   fmt::print("act_quant {}x{}, weight_quant and weight_dequant {}x{}: {:.1f} ms including the "
-             "first-call compile (or disk-cache load)\n",
+             "first-call builds (compile or disk-cache load on a GPU)\n",
              kTokens, kK, kN, kK, ms);
 
   std::vector<uint8_t> y(kTokens * kK), q(kN * kK), yRef(y.size()), qRef(q.size());
@@ -87,65 +91,23 @@ int runOnGpu(const runtime::Device &device, const std::vector<uint16_t> &x,
   return ok ? 0 : 1;
 }
 
-/// Runs a built kernel in the tile interpreter on host arrays.
-void interpret(const dsl::KernelDefinition &kernel, std::array<unsigned, 3> grid,
-               std::vector<InterpreterArg> args, std::vector<MemoryRegion> regions) {
-  dsl::BuiltKernel built = dsl::build(kernel).value();
-  InterpretOptions options;
-  options.grid = grid;
-  built.interpret(args, regions, options).check();
-}
-
-int runWithoutGpu(const std::string &reason, const std::vector<uint16_t> &x,
-                  const std::vector<uint16_t> &w) {
-  fmt::print("no GPU ({}).\nRunning the kernels in the CPU interpreter instead.\n", reason);
-  constexpr int64_t kScaleRows = (kN + 127) / 128, kScaleCols = kK / 128;
-  std::vector<uint8_t> y(x.size()), q(w.size()), yRef(x.size()), qRef(w.size());
-  std::vector<float> s(x.size() / 128), sw(kScaleRows * kScaleCols), sRef(s.size()),
-      swRef(sw.size());
-  std::vector<uint16_t> out(w.size()), outRef(w.size());
-  auto region = [](const auto &v, const char *name) {
-    return MemoryRegion{v.data(), v.size() * sizeof(v[0]), name};
-  };
-  auto pointer = [](const auto &v) { return InterpreterArg::hostPointer(v.data()); };
-
-  auto begin = std::chrono::steady_clock::now();
-  interpret(kernels::actQuantKernel(), {unsigned(kTokens / 16), unsigned(kK / 128), 1},
-            {pointer(x), pointer(y), pointer(s), InterpreterArg::i32(kTokens),
-             InterpreterArg::i32(kK)},
-            {region(x, "x"), region(y, "y"), region(s, "s")});
-  interpret(kernels::weightQuantKernel(), {unsigned(kScaleRows), unsigned(kScaleCols), 1},
-            {pointer(w), pointer(q), pointer(sw), InterpreterArg::i32(kN),
-             InterpreterArg::i32(kK)},
-            {region(w, "w"), region(q, "q"), region(sw, "s")});
-  interpret(kernels::weightDequantKernel(), {unsigned((kN + 31) / 32), unsigned(kScaleCols), 1},
-            {pointer(q), pointer(sw), pointer(out), InterpreterArg::i32(kN),
-             InterpreterArg::i32(kK)},
-            {region(q, "q"), region(sw, "s"), region(out, "out")});
-  double ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count();
-  fmt::print("act_quant {}x{}, weight_quant and weight_dequant {}x{} interpreted in {:.0f} ms\n",
-             kTokens, kK, kN, kK, ms);
-
-  kernels::actQuantReference(x.data(), kTokens, kK, yRef.data(), sRef.data());
-  kernels::weightQuantReference(w.data(), kN, kK, qRef.data(), swRef.data());
-  kernels::weightDequantReference(qRef.data(), swRef.data(), kN, kK, outRef.data());
-  bool ok = sameBits(y, yRef) && sameBits(s, sRef) && sameBits(q, qRef) && sameBits(sw, swRef) &&
-            sameBits(out, outRef);
-  fmt::print("bit-exact against the CPU reference: {}\n", ok ? "yes" : "NO");
-  fmt::print("weight round trip: max error {:.4f} of the value (e4m3 keeps 3 mantissa bits)\n",
-             roundTripError(w, out));
-  return ok ? 0 : 1;
-}
-
 } // namespace
 
 int main() {
   std::vector<uint16_t> x = randomBf16(kTokens * kK, 1), w = randomBf16(kN * kK, 2);
   try {
-    if (Status gpu = runtime::probeGpu(); !gpu)
-      return runWithoutGpu(gpu.error().message(), x, w);
-    return runOnGpu(runtime::Device::open(0).value(), x, w);
+    if (runtime::activeBackend() == runtime::Backend::Interpreter) {
+      fmt::print("TESSEL_INTERPRET=1: running the kernels in the CPU interpreter.\n");
+    } else if (Status gpu = runtime::probeGpu(); !gpu) {
+      fmt::print("no GPU ({}).\nRunning the kernels in the CPU interpreter instead "
+                 "(TESSEL_INTERPRET=1 chooses it on any machine).\n",
+                 gpu.error().message());
+      runtime::setBackend(runtime::Backend::Interpreter).check();
+    } else {
+      runtime::Device device = runtime::Device::open(0).value();
+      fmt::print("GPU: {} ({})\n", device.name(), device.arch());
+    }
+    return runRoundTrip(x, w);
   } catch (const Error &error) {
     fmt::print(stderr, "demo failed: {}\n", error.message());
     return 1;

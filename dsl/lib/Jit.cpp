@@ -1,5 +1,6 @@
 #include "tessel/dsl/Jit.h"
 
+#include "tessel/runtime/Backend.h"
 #include "tessel/runtime/Device.h"
 #include "tessel/runtime/Driver.h"
 #include "tessel/runtime/KernelArgs.h"
@@ -77,6 +78,11 @@ Jit::Jit(JitOptions options, std::string arch, int driverVersion)
 }
 
 Expected<std::unique_ptr<Jit>> Jit::create(JitOptions options) {
+  if (runtime::activeBackend() == runtime::Backend::Interpreter) {
+    auto jit = std::unique_ptr<Jit>(new Jit(std::move(options), "interpreter", 0));
+    jit->interpreted_ = true;
+    return jit;
+  }
   Expected<runtime::Device> device = runtime::Device::open(0);
   if (!device)
     return device.error();
@@ -118,6 +124,10 @@ Specialization Jit::specialize(std::span<const LaunchArg> args) {
 
 Expected<runtime::Function> Jit::load(const KernelDefinition &kernel, const Constants &constants,
                                       const Specialization &specialization, unsigned numWarps) {
+  if (interpreted_)
+    return Error(fmt::format("kernel {}: the interpreter backend runs kernels, it loads no GPU "
+                             "functions",
+                             kernel.name));
   Expected<Constants> resolved = resolveConstants(kernel, constants);
   if (!resolved)
     return resolved.error();
@@ -196,6 +206,56 @@ Expected<runtime::Function> Jit::loadFromDiskOrCompile(const KernelDefinition &k
   return module->function(compiled->name);
 }
 
+Status Jit::interpret(const KernelDefinition &kernel, const LaunchSpec &spec,
+                     std::span<const LaunchArg> args) {
+  Expected<Constants> resolved = resolveConstants(kernel, spec.constants);
+  if (!resolved)
+    return resolved.error();
+  std::string key = fmt::format("{}@{}|{}", kernel.name, static_cast<const void *>(&kernel),
+                                constantsText(*resolved));
+  std::shared_ptr<const BuiltKernel> built;
+  {
+    std::lock_guard<std::mutex> lock(compileMutex_);
+    auto found = interpretedKernels_.find(key);
+    if (found != interpretedKernels_.end()) {
+      built = found->second;
+      ++stats_.memoryHits;
+    } else {
+      Expected<BuiltKernel> fresh = build(kernel, *resolved, specialize(args));
+      if (!fresh)
+        return fresh.error();
+      built = std::make_shared<const BuiltKernel>(std::move(*fresh));
+      interpretedKernels_.emplace(key, built);
+      ++stats_.compiles;
+    }
+  }
+  std::vector<InterpreterArg> interpreterArgs;
+  for (const LaunchArg &arg : args) {
+    switch (arg.kind()) {
+    case LaunchArg::Kind::Pointer:
+      interpreterArgs.push_back({InterpreterArg::Kind::Pointer, arg.devicePtr(), 0, 0});
+      break;
+    case LaunchArg::Kind::I32:
+      interpreterArgs.push_back(InterpreterArg::i32(int32_t(arg.integer())));
+      break;
+    case LaunchArg::Kind::I64:
+      interpreterArgs.push_back(InterpreterArg::i64(arg.integer()));
+      break;
+    case LaunchArg::Kind::F32:
+      interpreterArgs.push_back(InterpreterArg::f32(arg.real()));
+      break;
+    }
+  }
+  // Every live buffer of the backend is memory the kernel may touch.
+  std::vector<MemoryRegion> regions;
+  for (const runtime::HostAllocation &allocation : runtime::hostAllocations())
+    regions.push_back({reinterpret_cast<const void *>(allocation.address), allocation.bytes,
+                       fmt::format("buffer 0x{:x}", allocation.address)});
+  InterpretOptions options;
+  options.grid = spec.grid;
+  return built->interpret(interpreterArgs, regions, options);
+}
+
 Status Jit::launch(const KernelDefinition &kernel, const LaunchSpec &spec,
                    std::span<const LaunchArg> args, const runtime::Stream *stream) {
   if (args.size() != kernel.params.size())
@@ -229,6 +289,8 @@ Status Jit::launch(const KernelDefinition &kernel, const LaunchSpec &spec,
       packed.push(arg.real());
     }
   }
+  if (interpreted_)
+    return interpret(kernel, spec, args);
   Expected<runtime::Function> function =
       load(kernel, spec.constants, specialize(args), spec.numWarps);
   if (!function)

@@ -1,10 +1,14 @@
 #include "tessel/runtime/Buffer.h"
 
 #include "DriverApi.h"
+#include "tessel/runtime/Backend.h"
 #include "tessel/runtime/Stream.h"
+
+#include <cstring>
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <utility>
 
 namespace tessel::runtime {
@@ -19,6 +23,13 @@ CUstream streamOf(const Stream *stream) {
 Expected<DeviceBuffer> DeviceBuffer::allocate(std::size_t bytes) {
   if (bytes == 0)
     return DeviceBuffer();
+  // Interpreter backend: host memory, recognisable by its null driver.
+  if (activeBackend() == Backend::Interpreter) {
+    std::uint64_t address = detail::allocateHost(bytes);
+    if (!address)
+      return Error(fmt::format("allocating {} bytes of host memory for a buffer failed", bytes));
+    return DeviceBuffer(nullptr, address, bytes);
+  }
   Expected<const Driver *> driver = Driver::load();
   if (!driver)
     return driver.error();
@@ -48,7 +59,9 @@ DeviceBuffer::~DeviceBuffer() { release(); }
 void DeviceBuffer::release() {
   // cuMemFree waits for nothing and a destructor reports to no one; kernels
   // still reading the buffer are the caller's bug, as with cudaFree.
-  if (devicePtr_)
+  if (devicePtr_ && !driver_)
+    detail::freeHost(devicePtr_);
+  else if (devicePtr_)
     (void)driver_->api().memFree(devicePtr_);
   devicePtr_ = 0;
   size_ = 0;
@@ -67,6 +80,10 @@ Status DeviceBuffer::copyFromHost(const void *source, std::size_t bytes, std::si
     return s;
   if (bytes == 0)
     return Status::success();
+  if (!driver_) {
+    std::memcpy(reinterpret_cast<char *>(devicePtr_) + offset, source, bytes);
+    return Status::success();
+  }
   const DriverApi &api = driver_->api();
   if (CUresult r = api.memcpyHtoD(devicePtr_ + offset, source, bytes); r != CUDA_SUCCESS)
     return driverError(api, r, fmt::format("cuMemcpyHtoD of {} bytes failed", bytes));
@@ -78,6 +95,10 @@ Status DeviceBuffer::copyToHost(void *destination, std::size_t bytes, std::size_
     return s;
   if (bytes == 0)
     return Status::success();
+  if (!driver_) {
+    std::memcpy(destination, reinterpret_cast<const char *>(devicePtr_) + offset, bytes);
+    return Status::success();
+  }
   const DriverApi &api = driver_->api();
   if (CUresult r = api.memcpyDtoH(destination, devicePtr_ + offset, bytes); r != CUDA_SUCCESS)
     return driverError(api, r, fmt::format("cuMemcpyDtoH of {} bytes failed", bytes));
@@ -87,6 +108,10 @@ Status DeviceBuffer::copyToHost(void *destination, std::size_t bytes, std::size_
 Status DeviceBuffer::fillBytesAsync(std::uint8_t value, const Stream *stream) {
   if (size_ == 0)
     return Status::success();
+  if (!driver_) {
+    std::memset(reinterpret_cast<void *>(devicePtr_), value, size_);
+    return Status::success();
+  }
   const DriverApi &api = driver_->api();
   if (CUresult r = api.memsetD8Async(devicePtr_, value, size_, streamOf(stream)); r != CUDA_SUCCESS)
     return driverError(api, r, fmt::format("cuMemsetD8Async of {} bytes failed", size_));
@@ -98,6 +123,11 @@ Status DeviceBuffer::fillWordsAsync(std::uint32_t value, const Stream *stream) {
     return Error(fmt::format("cannot fill a {}-byte device buffer with 32-bit words", size_));
   if (size_ == 0)
     return Status::success();
+  if (!driver_) {
+    auto *words = reinterpret_cast<std::uint32_t *>(devicePtr_);
+    std::fill(words, words + size_ / 4, value);
+    return Status::success();
+  }
   const DriverApi &api = driver_->api();
   if (CUresult r = api.memsetD32Async(devicePtr_, value, size_ / 4, streamOf(stream));
       r != CUDA_SUCCESS)
@@ -109,6 +139,11 @@ Status copyDeviceToDeviceAsync(std::uint64_t destination, std::uint64_t source, 
                                const Stream *stream) {
   if (bytes == 0)
     return Status::success();
+  if (activeBackend() == Backend::Interpreter) {
+    std::memmove(reinterpret_cast<void *>(destination), reinterpret_cast<const void *>(source),
+                 bytes);
+    return Status::success();
+  }
   Expected<const Driver *> driver = Driver::load();
   if (!driver)
     return driver.error();

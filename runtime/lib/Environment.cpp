@@ -38,4 +38,6 @@ std::filesystem::path cacheDirectory() {
   return tmp / ("tessel-cache-" + std::to_string(::getuid()));
 }
 
+bool interpretRequested() { return read("TESSEL_INTERPRET") == "1"; }
+
 } // namespace tessel::runtime::environment

@@ -8,6 +8,8 @@
 // | XDG_CACHE_HOME   | cache root if TESSEL_CACHE_DIR is unset; a | $HOME/.cache/tessel        |
 // |                  | relative path is ignored (XDG spec)        |                            |
 // | HOME             | cache root if both above are unset         | <tmp>/tessel-cache-<uid>   |
+// | TESSEL_INTERPRET | 1: run kernels in the CPU interpreter, with | the GPU backend            |
+// |                  | host memory as device memory (Backend.h)   |                            |
 //
 // The values are read on every call rather than once, so that a test can
 // change them; the callers that must not change behaviour mid-process
@@ -28,5 +30,8 @@ DriverLibrary driverLibrary();
 
 /// The kernel cache directory, following the precedence in the table above.
 std::filesystem::path cacheDirectory();
+
+/// Whether TESSEL_INTERPRET asks for the interpreter backend ("1").
+bool interpretRequested();
 
 } // namespace tessel::runtime::environment

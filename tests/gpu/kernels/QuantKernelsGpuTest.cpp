@@ -3,12 +3,16 @@
 // inputs and on edge cases: zeros, values at +-448 * s, tiny and huge
 // magnitudes, tails. Outputs are poisoned before each launch, so that an
 // element the kernel does not write fails the comparison.
+//
+// The same tests run with TESSEL_INTERPRET=1 (ctest label `interpreter`): the
+// same host code, on the CPU interpreter, with host memory as device memory.
 #include "../runtime/GpuTest.h"
 
 #include "tessel/dsl/Jit.h"
 #include "tessel/kernels/Definitions.h"
 #include "tessel/kernels/Kernels.h"
 #include "tessel/kernels/Reference.h"
+#include "tessel/runtime/Backend.h"
 #include "tessel/runtime/Tensor.h"
 #include "tessel/support/Float8.h"
 
@@ -102,9 +106,23 @@ struct Shape {
   int64_t rows, cols;
 };
 
-class QuantGpuTest : public runtime::GpuTest {};
+/// Runs on the GPU, or on the interpreter backend when it is active; skips
+/// without either.
+class KernelBackendTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    if (runtime::activeBackend() == runtime::Backend::Interpreter)
+      return;
+    if (Status probe = runtime::probeGpu(); !probe)
+      GTEST_SKIP() << "no GPU: " << probe.error().message();
+    Expected<runtime::Device> opened = runtime::Device::open(0);
+    ASSERT_TRUE(opened) << opened.error().message();
+  }
+};
 
-class ActQuantGpuTest : public runtime::GpuTest,
+class QuantGpuTest : public KernelBackendTest {};
+
+class ActQuantGpuTest : public KernelBackendTest,
                         public ::testing::WithParamInterface<std::tuple<Shape, Fill, bool>> {};
 
 TEST_P(ActQuantGpuTest, MatchesReferenceBitForBit) {
@@ -165,7 +183,7 @@ TEST_F(QuantGpuTest, ActQuantAcceptsF16AndF32InputsAndLeadingDimensions) {
   }
 }
 
-class WeightGpuTest : public runtime::GpuTest,
+class WeightGpuTest : public KernelBackendTest,
                       public ::testing::WithParamInterface<std::tuple<Shape, Fill>> {};
 
 TEST_P(WeightGpuTest, QuantizeMatchesReferenceBitForBit) {
@@ -246,7 +264,7 @@ namespace {
 /// act_quant and back through weight_dequant, compiled for each target the
 /// H100 can run: sm_90a uses the hardware fp8 conversions, sm_80 the integer
 /// ones; both must give the reference's bits.
-class AllBf16PatternsGpuTest : public runtime::GpuTest,
+class AllBf16PatternsGpuTest : public KernelBackendTest,
                                public ::testing::WithParamInterface<const char *> {};
 
 TEST_P(AllBf16PatternsGpuTest, ActQuantAndDequantMatchReference) {
@@ -329,7 +347,7 @@ namespace tessel::kernels {
 namespace {
 
 /// The CPU interpreter and the GPU agree bit for bit on the same inputs.
-class InterpreterAgreementGpuTest : public runtime::GpuTest {};
+class InterpreterAgreementGpuTest : public KernelBackendTest {};
 
 TEST_F(InterpreterAgreementGpuTest, ActQuantWeightQuantAndDequantAgree) {
   constexpr int64_t kRows = 300, kCols = 7168;

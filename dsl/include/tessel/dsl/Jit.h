@@ -15,6 +15,7 @@
 
 #include <array>
 #include <atomic>
+#include <map>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -81,6 +82,8 @@ struct JitStats {
 class Jit {
 public:
   /// A JIT for the current device: opens device 0 when no context is current.
+  /// Under the interpreter backend (runtime/Backend.h) it opens nothing and
+  /// runs kernels in the tile interpreter on the host buffers.
   static Expected<std::unique_ptr<Jit>> create(JitOptions options = {});
   /// The process-wide JIT the kernel library uses, created on first use.
   static Expected<Jit *> global();
@@ -104,6 +107,8 @@ public:
 
 private:
   Jit(JitOptions options, std::string arch, int driverVersion);
+  Status interpret(const KernelDefinition &kernel, const LaunchSpec &spec,
+                   std::span<const LaunchArg> args);
   Expected<runtime::Function> loadFromDiskOrCompile(const KernelDefinition &kernel,
                                                     const Constants &constants,
                                                     const Specialization &specialization,
@@ -115,6 +120,9 @@ private:
   std::optional<runtime::DiskCache> disk_;
   runtime::MemoryCache<std::string, runtime::Function> loaded_;
   std::mutex compileMutex_;
+  bool interpreted_ = false;
+  /// Built kernels the interpreter runs, by the same key as loaded_.
+  std::map<std::string, std::shared_ptr<const BuiltKernel>> interpretedKernels_;
   JitStats stats_;
 };
 

@@ -1,6 +1,8 @@
 // Streams to order work on and events to time it.
 #pragma once
 
+#include <chrono>
+
 #include "tessel/support/Error.h"
 
 namespace tessel::runtime {
@@ -59,8 +61,9 @@ private:
   Event(const Driver *driver, void *handle) : driver_(driver), handle_(handle) {}
   void reset();
 
-  const Driver *driver_ = nullptr;
+  const Driver *driver_ = nullptr; ///< null under the interpreter backend
   void *handle_ = nullptr;
+  std::chrono::steady_clock::time_point hostTime_;
 };
 
 /// Milliseconds between two completed events: `end.elapsedMsSince(start)`.

@@ -1,0 +1,42 @@
+// Where kernels run and "device" memory lives, for the whole process.
+//
+// With the interpreter backend (TESSEL_INTERPRET=1, or setBackend) device
+// buffers are host memory, streams and events run on the host, and the JIT
+// runs kernels in the tile interpreter: the same host code runs on a machine
+// without a GPU, and every access a kernel makes is checked against the live
+// buffers.
+#pragma once
+
+#include "tessel/support/Error.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace tessel::runtime {
+
+enum class Backend { Gpu, Interpreter };
+
+/// The process's backend: Interpreter when TESSEL_INTERPRET=1 at the first
+/// call (or after setBackend(Interpreter)), else Gpu.
+Backend activeBackend();
+/// Chooses the backend; an Error while buffers of the other backend are
+/// alive, since they could not be used any more.
+Status setBackend(Backend backend);
+
+/// A live host allocation standing in for device memory.
+struct HostAllocation {
+  std::uint64_t address;
+  std::size_t bytes;
+};
+/// The live buffers of the interpreter backend, for checking accesses.
+std::vector<HostAllocation> hostAllocations();
+
+namespace detail {
+/// Host memory for a DeviceBuffer under the interpreter backend: 256-byte
+/// aligned, like cuMemAlloc's.
+std::uint64_t allocateHost(std::size_t bytes);
+void freeHost(std::uint64_t address);
+} // namespace detail
+
+} // namespace tessel::runtime
