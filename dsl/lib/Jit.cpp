@@ -250,7 +250,7 @@ Status Jit::interpret(const KernelDefinition &kernel, const LaunchSpec &spec,
   std::vector<MemoryRegion> regions;
   for (const runtime::HostAllocation &allocation : runtime::hostAllocations())
     regions.push_back({reinterpret_cast<const void *>(allocation.address), allocation.bytes,
-                       fmt::format("buffer 0x{:x}", allocation.address)});
+                       fmt::format("buffer 0x{:x}", allocation.address), allocation.written});
   InterpretOptions options;
   options.grid = spec.grid;
   return built->interpret(interpreterArgs, regions, options);

@@ -5,7 +5,9 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <algorithm>
 #include <map>
+#include <memory>
 #include <mutex>
 
 namespace tessel::runtime {
@@ -15,7 +17,11 @@ struct BackendState {
   std::mutex mutex;
   bool chosen = false;
   Backend backend = Backend::Gpu;
-  std::map<std::uint64_t, std::size_t> allocations;
+  struct Allocation {
+    std::size_t bytes;
+    std::unique_ptr<std::uint8_t[]> written; // zero: never written
+  };
+  std::map<std::uint64_t, Allocation> allocations;
   std::size_t gpuBuffers = 0;
 };
 
@@ -55,8 +61,8 @@ std::vector<HostAllocation> hostAllocations() {
   BackendState &s = state();
   std::lock_guard<std::mutex> lock(s.mutex);
   std::vector<HostAllocation> result;
-  for (const auto &[address, bytes] : s.allocations)
-    result.push_back({address, bytes});
+  for (const auto &[address, allocation] : s.allocations)
+    result.push_back({address, allocation.bytes, allocation.written.get()});
   return result;
 }
 
@@ -69,7 +75,8 @@ std::uint64_t allocateHost(std::size_t bytes) {
     return 0;
   BackendState &s = state();
   std::lock_guard<std::mutex> lock(s.mutex);
-  s.allocations[reinterpret_cast<std::uint64_t>(memory)] = bytes;
+  s.allocations[reinterpret_cast<std::uint64_t>(memory)] = {
+      bytes, std::make_unique<std::uint8_t[]>(bytes)};
   return reinterpret_cast<std::uint64_t>(memory);
 }
 
@@ -80,6 +87,18 @@ void freeHost(std::uint64_t address) {
     s.allocations.erase(address);
   }
   std::free(reinterpret_cast<void *>(address));
+}
+
+void markWritten(std::uint64_t address, std::size_t bytes) {
+  BackendState &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  auto it = s.allocations.upper_bound(address);
+  if (it == s.allocations.begin())
+    return;
+  --it;
+  if (address + bytes > it->first + it->second.bytes)
+    return;
+  std::fill_n(it->second.written.get() + (address - it->first), bytes, std::uint8_t(1));
 }
 
 } // namespace detail

@@ -82,6 +82,7 @@ Status DeviceBuffer::copyFromHost(const void *source, std::size_t bytes, std::si
     return Status::success();
   if (!driver_) {
     std::memcpy(reinterpret_cast<char *>(devicePtr_) + offset, source, bytes);
+    detail::markWritten(devicePtr_ + offset, bytes);
     return Status::success();
   }
   const DriverApi &api = driver_->api();
@@ -110,6 +111,7 @@ Status DeviceBuffer::fillBytesAsync(std::uint8_t value, const Stream *stream) {
     return Status::success();
   if (!driver_) {
     std::memset(reinterpret_cast<void *>(devicePtr_), value, size_);
+    detail::markWritten(devicePtr_, size_);
     return Status::success();
   }
   const DriverApi &api = driver_->api();
@@ -126,6 +128,7 @@ Status DeviceBuffer::fillWordsAsync(std::uint32_t value, const Stream *stream) {
   if (!driver_) {
     auto *words = reinterpret_cast<std::uint32_t *>(devicePtr_);
     std::fill(words, words + size_ / 4, value);
+    detail::markWritten(devicePtr_, size_);
     return Status::success();
   }
   const DriverApi &api = driver_->api();
@@ -142,6 +145,7 @@ Status copyDeviceToDeviceAsync(std::uint64_t destination, std::uint64_t source, 
   if (activeBackend() == Backend::Interpreter) {
     std::memmove(reinterpret_cast<void *>(destination), reinterpret_cast<const void *>(source),
                  bytes);
+    detail::markWritten(destination, bytes);
     return Status::success();
   }
   Expected<const Driver *> driver = Driver::load();

@@ -270,19 +270,35 @@ private:
     return fmt::format("element [{}]", fmt::join(index, ", "));
   }
 
+  /// Checks one access and, for a region that tracks writes, that a read
+  /// finds written bytes (and records a write).
   void checkAccess(mlir::Operation *op, const Tile &ptrs, size_t k, size_t bytes,
                    const char *verb) {
     uint64_t address = uint64_t(ptrs.i[k]);
     if (address % bytes != 0)
       fail(op, fmt::format("{} {} {} bytes at the misaligned address 0x{:x}", elementText(ptrs, k),
                            verb, bytes, address));
-    if (!regionOf(address, bytes)) {
+    const MemoryRegion *region = regionOf(address, bytes);
+    if (!region) {
       std::vector<std::string> known;
-      for (const MemoryRegion &region : launch_.regions)
-        known.push_back(fmt::format("{} [0x{:x}, +{})", region.name,
-                                    reinterpret_cast<uint64_t>(region.base), region.bytes));
+      for (const MemoryRegion &r : launch_.regions)
+        known.push_back(fmt::format("{} [0x{:x}, +{})", r.name,
+                                    reinterpret_cast<uint64_t>(r.base), r.bytes));
       fail(op, fmt::format("{} {} {} bytes at 0x{:x}, outside every buffer of the launch ({})",
                            elementText(ptrs, k), verb, bytes, address, fmt::join(known, ", ")));
+    }
+    if (!region->written)
+      return;
+    size_t offset = address - reinterpret_cast<uint64_t>(region->base);
+    // Programs run on several threads; a flag is one byte written atomically.
+    for (size_t b = 0; b < bytes; ++b) {
+      std::atomic_ref<uint8_t> flag(region->written[offset + b]);
+      if (verb[0] == 'w')
+        flag.store(1, std::memory_order_relaxed);
+      else if (!flag.load(std::memory_order_relaxed))
+        fail(op, fmt::format("{} reads {} bytes at 0x{:x} ({} at offset {}) that nothing has "
+                             "written",
+                             elementText(ptrs, k), bytes, address, region->name, offset));
     }
   }
 

@@ -303,6 +303,25 @@ TEST_P(AllBf16PatternsGpuTest, ActQuantAndDequantMatchReference) {
   ASSERT_EQ(bad, -1) << GetParam() << ": bf16 0x" << std::hex << x[bad] << ": gpu 0x" << int(y[bad])
                      << " reference 0x" << int(yRef[bad]);
 
+  // The interpreter on the same 2^16 patterns gives the GPU's bits directly.
+  std::vector<uint8_t> yInterpreted(x.size());
+  std::vector<float> sInterpreted(kRows);
+  InterpreterArg hostArgs[] = {InterpreterArg::hostPointer(x.data()),
+                               InterpreterArg::hostPointer(yInterpreted.data()),
+                               InterpreterArg::hostPointer(sInterpreted.data()),
+                               InterpreterArg::i32(kRows), InterpreterArg::i32(kCols)};
+  MemoryRegion hostRegions[] = {{x.data(), x.size() * 2, "x"},
+                                {yInterpreted.data(), yInterpreted.size(), "y"},
+                                {sInterpreted.data(), sInterpreted.size() * 4, "s"}};
+  InterpretOptions interpretOptions;
+  interpretOptions.grid = spec.grid;
+  Status interpreted = dsl::build(actQuantKernel(), spec.constants)
+                           .value()
+                           .interpret(hostArgs, hostRegions, interpretOptions);
+  ASSERT_TRUE(interpreted) << interpreted.error().message();
+  EXPECT_EQ(firstMismatch(yInterpreted, y), -1) << GetParam();
+  EXPECT_EQ(firstMismatch(sInterpreted, s), -1) << GetParam();
+
 }
 
 TEST_P(AllBf16PatternsGpuTest, DequantOfEveryE4M3CodeMatchesReference) {
@@ -390,6 +409,26 @@ TEST_F(InterpreterAgreementGpuTest, ActQuantWeightQuantAndDequantAgree) {
   EXPECT_EQ(firstMismatch(download<uint8_t>(b.values), q), -1);
   EXPECT_EQ(firstMismatch(download<float>(b.scales), sw), -1);
   EXPECT_EQ(firstMismatch(download<uint16_t>(backd), back), -1);
+}
+
+} // namespace
+} // namespace tessel::kernels
+
+namespace tessel::kernels {
+namespace {
+
+/// What the interpreter backend adds to a GPU: reads of memory nothing wrote
+/// are reported instead of returning garbage.
+TEST_F(QuantGpuTest, InterpreterReportsReadsOfUnwrittenMemory) {
+  if (runtime::activeBackend() != runtime::Backend::Interpreter)
+    GTEST_SKIP() << "checked by the interpreter backend only";
+  Tensor x = Tensor::empty(DType::BF16, {4, 256}).value(); // never written
+  Expected<Quantized> result = actQuant(x.view());
+  ASSERT_FALSE(result);
+  const std::string message = result.error().message();
+  EXPECT_NE(message.find("kernel act_quant"), std::string::npos) << message;
+  EXPECT_NE(message.find("tile.load"), std::string::npos) << message;
+  EXPECT_NE(message.find("that nothing has written"), std::string::npos) << message;
 }
 
 } // namespace

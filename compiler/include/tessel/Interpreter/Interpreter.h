@@ -14,9 +14,9 @@
 //  - sum reductions add in index order along the axis; the GPU adds in a tree,
 //    so sums may differ in the last bits (max and min do not depend on order).
 // Every load and store is checked against the memory regions the caller
-// declares: an access outside them, or through a misaligned pointer, is an
-// Error naming the kernel, the op and its source line, the program id and the
-// element.
+// declares: an access outside them, through a misaligned pointer, or a read of
+// bytes nothing wrote (where the region tracks writes), is an Error naming the
+// kernel, the op and its source line, the program id and the element.
 #pragma once
 
 #include "tessel/support/Error.h"
@@ -55,6 +55,9 @@ struct MemoryRegion {
   const void *base;
   size_t bytes;
   std::string name; ///< for error messages ("x", "y", ...)
+  /// Optional: one flag per byte, non-zero once the byte was written. Loads
+  /// of unwritten bytes are errors; stores set the flags.
+  uint8_t *written = nullptr;
 };
 
 struct InterpretOptions {

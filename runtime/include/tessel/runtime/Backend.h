@@ -28,6 +28,9 @@ Status setBackend(Backend backend);
 struct HostAllocation {
   std::uint64_t address;
   std::size_t bytes;
+  /// One flag per byte, set once something wrote the byte (a copy from the
+  /// host, a fill, a kernel's store): reads of unset bytes are reported.
+  std::uint8_t *written;
 };
 /// The live buffers of the interpreter backend, for checking accesses.
 std::vector<HostAllocation> hostAllocations();
@@ -37,6 +40,8 @@ namespace detail {
 /// aligned, like cuMemAlloc's.
 std::uint64_t allocateHost(std::size_t bytes);
 void freeHost(std::uint64_t address);
+/// Records that [address, address + bytes) of a host allocation was written.
+void markWritten(std::uint64_t address, std::size_t bytes);
 } // namespace detail
 
 } // namespace tessel::runtime
