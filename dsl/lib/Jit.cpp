@@ -1,6 +1,8 @@
 #include "tessel/dsl/Jit.h"
 
 #include "tessel/runtime/Backend.h"
+#include "tessel/runtime/Buffer.h"
+#include "tessel/runtime/Stream.h"
 #include "tessel/runtime/Device.h"
 #include "tessel/runtime/Driver.h"
 #include "tessel/runtime/KernelArgs.h"
@@ -12,6 +14,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace tessel::dsl {
@@ -206,8 +209,28 @@ Expected<runtime::Function> Jit::loadFromDiskOrCompile(const KernelDefinition &k
   return module->function(compiled->name);
 }
 
-Status Jit::interpret(const KernelDefinition &kernel, const LaunchSpec &spec,
-                     std::span<const LaunchArg> args) {
+namespace {
+
+InterpreterArg toInterpreterArg(const LaunchArg &arg, uint64_t pointer) {
+  switch (arg.kind()) {
+  case LaunchArg::Kind::Pointer:
+    return {InterpreterArg::Kind::Pointer, pointer, 0, 0};
+  case LaunchArg::Kind::I32:
+    return InterpreterArg::i32(int32_t(arg.integer()));
+  case LaunchArg::Kind::I64:
+    return InterpreterArg::i64(arg.integer());
+  case LaunchArg::Kind::F32:
+    return InterpreterArg::f32(arg.real());
+  }
+  return {};
+}
+
+} // namespace
+
+Status Jit::runInterpreter(const KernelDefinition &kernel, const LaunchSpec &spec,
+                           std::span<const LaunchArg> args,
+                           const std::vector<InterpreterArg> &interpreterArgs,
+                           const std::vector<MemoryRegion> &regions) {
   Expected<Constants> resolved = resolveConstants(kernel, spec.constants);
   if (!resolved)
     return resolved.error();
@@ -229,31 +252,77 @@ Status Jit::interpret(const KernelDefinition &kernel, const LaunchSpec &spec,
       ++stats_.compiles;
     }
   }
+  InterpretOptions options;
+  options.grid = spec.grid;
+  return built->interpret(interpreterArgs, regions, options);
+}
+
+Status Jit::interpret(const KernelDefinition &kernel, const LaunchSpec &spec,
+                      std::span<const LaunchArg> args) {
   std::vector<InterpreterArg> interpreterArgs;
-  for (const LaunchArg &arg : args) {
-    switch (arg.kind()) {
-    case LaunchArg::Kind::Pointer:
-      interpreterArgs.push_back({InterpreterArg::Kind::Pointer, arg.devicePtr(), 0, 0});
-      break;
-    case LaunchArg::Kind::I32:
-      interpreterArgs.push_back(InterpreterArg::i32(int32_t(arg.integer())));
-      break;
-    case LaunchArg::Kind::I64:
-      interpreterArgs.push_back(InterpreterArg::i64(arg.integer()));
-      break;
-    case LaunchArg::Kind::F32:
-      interpreterArgs.push_back(InterpreterArg::f32(arg.real()));
-      break;
-    }
-  }
+  for (const LaunchArg &arg : args)
+    interpreterArgs.push_back(toInterpreterArg(arg, arg.devicePtr()));
   // Every live buffer of the backend is memory the kernel may touch.
   std::vector<MemoryRegion> regions;
   for (const runtime::HostAllocation &allocation : runtime::hostAllocations())
     regions.push_back({reinterpret_cast<const void *>(allocation.address), allocation.bytes,
                        fmt::format("buffer 0x{:x}", allocation.address), allocation.written});
-  InterpretOptions options;
-  options.grid = spec.grid;
-  return built->interpret(interpreterArgs, regions, options);
+  return runInterpreter(kernel, spec, args, interpreterArgs, regions);
+}
+
+Status Jit::interpretOnHostCopies(const KernelDefinition &kernel, const LaunchSpec &spec,
+                                  std::span<const LaunchArg> args,
+                                  const runtime::Stream *stream) {
+  if (stream)
+    if (Status synced = stream->synchronize(); !synced)
+      return synced;
+  // One host copy per distinct DeviceBuffer the pointers point into.
+  struct Copy {
+    runtime::DeviceAllocation device;
+    std::vector<uint8_t> host;
+    std::string name;
+  };
+  std::vector<Copy> copies;
+  std::vector<InterpreterArg> interpreterArgs;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const LaunchArg &arg = args[i];
+    if (arg.kind() != LaunchArg::Kind::Pointer) {
+      interpreterArgs.push_back(toInterpreterArg(arg, 0));
+      continue;
+    }
+    std::optional<runtime::DeviceAllocation> allocation =
+        runtime::deviceAllocationContaining(arg.devicePtr());
+    if (!allocation)
+      return Error(fmt::format("kernel {}: argument {} ('{}') points into no buffer allocated "
+                               "through tessel::runtime; the interpreter cannot copy it",
+                               kernel.name, i, kernel.params[i].name));
+    auto copy = std::find_if(copies.begin(), copies.end(), [&](const Copy &c) {
+      return c.device.devicePtr == allocation->devicePtr;
+    });
+    if (copy == copies.end()) {
+      copies.push_back({*allocation, std::vector<uint8_t>(allocation->bytes),
+                        kernel.params[i].name});
+      copy = copies.end() - 1;
+      if (Status read = runtime::copyToHostFrom(allocation->devicePtr, copy->host.data(),
+                                                allocation->bytes);
+          !read)
+        return read;
+    }
+    interpreterArgs.push_back(toInterpreterArg(
+        arg, reinterpret_cast<uint64_t>(copy->host.data()) +
+                 (arg.devicePtr() - allocation->devicePtr)));
+  }
+  std::vector<MemoryRegion> regions;
+  for (Copy &copy : copies)
+    regions.push_back({copy.host.data(), copy.host.size(), copy.name});
+  if (Status ran = runInterpreter(kernel, spec, args, interpreterArgs, regions); !ran)
+    return ran; // nothing is copied back: the device buffers stay as they were
+  for (Copy &copy : copies)
+    if (Status written =
+            runtime::copyFromHostTo(copy.device.devicePtr, copy.host.data(), copy.host.size());
+        !written)
+      return written;
+  return Status::success();
 }
 
 Status Jit::launch(const KernelDefinition &kernel, const LaunchSpec &spec,
@@ -291,6 +360,8 @@ Status Jit::launch(const KernelDefinition &kernel, const LaunchSpec &spec,
   }
   if (interpreted_)
     return interpret(kernel, spec, args);
+  if (spec.interpret)
+    return interpretOnHostCopies(kernel, spec, args, stream);
   Expected<runtime::Function> function =
       load(kernel, spec.constants, specialize(args), spec.numWarps);
   if (!function)

@@ -22,7 +22,7 @@ struct BackendState {
     std::unique_ptr<std::uint8_t[]> written; // zero: never written
   };
   std::map<std::uint64_t, Allocation> allocations;
-  std::size_t gpuBuffers = 0;
+  std::map<std::uint64_t, std::size_t> deviceAllocations;
 };
 
 BackendState &state() {
@@ -66,7 +66,31 @@ std::vector<HostAllocation> hostAllocations() {
   return result;
 }
 
+std::optional<DeviceAllocation> deviceAllocationContaining(std::uint64_t devicePtr) {
+  BackendState &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  auto it = s.deviceAllocations.upper_bound(devicePtr);
+  if (it == s.deviceAllocations.begin())
+    return std::nullopt;
+  --it;
+  if (devicePtr >= it->first + it->second)
+    return std::nullopt;
+  return DeviceAllocation{it->first, it->second};
+}
+
 namespace detail {
+
+void recordDeviceAllocation(std::uint64_t devicePtr, std::size_t bytes) {
+  BackendState &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  s.deviceAllocations[devicePtr] = bytes;
+}
+
+void forgetDeviceAllocation(std::uint64_t devicePtr) {
+  BackendState &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  s.deviceAllocations.erase(devicePtr);
+}
 
 std::uint64_t allocateHost(std::size_t bytes) {
   std::size_t rounded = (bytes + 255) / 256 * 256;

@@ -37,6 +37,7 @@ Expected<DeviceBuffer> DeviceBuffer::allocate(std::size_t bytes) {
   CUdeviceptr pointer = 0;
   if (CUresult r = api.memAlloc(&pointer, bytes); r != CUDA_SUCCESS)
     return driverError(api, r, fmt::format("cuMemAlloc of {} bytes failed", bytes));
+  detail::recordDeviceAllocation(pointer, bytes);
   return DeviceBuffer(*driver, pointer, bytes);
 }
 
@@ -61,8 +62,10 @@ void DeviceBuffer::release() {
   // still reading the buffer are the caller's bug, as with cudaFree.
   if (devicePtr_ && !driver_)
     detail::freeHost(devicePtr_);
-  else if (devicePtr_)
+  else if (devicePtr_) {
+    detail::forgetDeviceAllocation(devicePtr_);
     (void)driver_->api().memFree(devicePtr_);
+  }
   devicePtr_ = 0;
   size_ = 0;
 }
@@ -135,6 +138,30 @@ Status DeviceBuffer::fillWordsAsync(std::uint32_t value, const Stream *stream) {
   if (CUresult r = api.memsetD32Async(devicePtr_, value, size_ / 4, streamOf(stream));
       r != CUDA_SUCCESS)
     return driverError(api, r, fmt::format("cuMemsetD32Async of {} bytes failed", size_));
+  return Status::success();
+}
+
+Status copyToHostFrom(std::uint64_t devicePtr, void *destination, std::size_t bytes) {
+  if (bytes == 0)
+    return Status::success();
+  Expected<const Driver *> driver = Driver::load();
+  if (!driver)
+    return driver.error();
+  const DriverApi &api = (*driver)->api();
+  if (CUresult r = api.memcpyDtoH(destination, devicePtr, bytes); r != CUDA_SUCCESS)
+    return driverError(api, r, fmt::format("cuMemcpyDtoH of {} bytes failed", bytes));
+  return Status::success();
+}
+
+Status copyFromHostTo(std::uint64_t devicePtr, const void *source, std::size_t bytes) {
+  if (bytes == 0)
+    return Status::success();
+  Expected<const Driver *> driver = Driver::load();
+  if (!driver)
+    return driver.error();
+  const DriverApi &api = (*driver)->api();
+  if (CUresult r = api.memcpyHtoD(devicePtr, source, bytes); r != CUDA_SUCCESS)
+    return driverError(api, r, fmt::format("cuMemcpyHtoD of {} bytes failed", bytes));
   return Status::success();
 }
 

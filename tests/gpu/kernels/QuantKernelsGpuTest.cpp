@@ -433,3 +433,50 @@ TEST_F(QuantGpuTest, InterpreterReportsReadsOfUnwrittenMemory) {
 
 } // namespace
 } // namespace tessel::kernels
+
+namespace tessel::kernels {
+namespace {
+
+/// One launch on a GPU machine chosen to run in the interpreter: same bits as
+/// the GPU, and the interpreter's checks on the user's device buffers.
+TEST_F(QuantGpuTest, PerLaunchInterpretationMatchesTheGpuAndChecksAccesses) {
+  if (runtime::activeBackend() == runtime::Backend::Interpreter)
+    GTEST_SKIP() << "GPU backend only: per-launch interpretation copies device buffers";
+  constexpr int64_t kRows = 64, kCols = 7168;
+  std::vector<uint16_t> x = toBf16(makeValues(kRows, kCols, Fill::Normal, std::random_device{}()));
+  Tensor xd = upload(DType::BF16, {kRows, kCols}, x);
+  Tensor gpuY = poisoned(DType::F8E4M3, {kRows, kCols});
+  Tensor gpuS = poisoned(DType::F32, {kRows, kCols / 128});
+  Tensor hostY = poisoned(DType::F8E4M3, {kRows, kCols});
+  Tensor hostS = poisoned(DType::F32, {kRows, kCols / 128});
+  dsl::Jit *jit = dsl::Jit::global().value();
+  dsl::LaunchSpec spec;
+  spec.grid = {kRows / 16, kCols / 128, 1};
+  std::vector<dsl::LaunchArg> gpuArgs = {xd.view(), gpuY.view(), gpuS.view(),
+                                         dsl::LaunchArg::i32(kRows), dsl::LaunchArg::i32(kCols)};
+  ASSERT_TRUE(jit->launch(actQuantKernel(), spec, gpuArgs));
+  spec.interpret = true;
+  std::vector<dsl::LaunchArg> hostArgs = {xd.view(), hostY.view(), hostS.view(),
+                                          dsl::LaunchArg::i32(kRows), dsl::LaunchArg::i32(kCols)};
+  Status interpreted = jit->launch(actQuantKernel(), spec, hostArgs);
+  ASSERT_TRUE(interpreted) << interpreted.error().message();
+  EXPECT_EQ(firstMismatch(download<uint8_t>(hostY), download<uint8_t>(gpuY)), -1);
+  EXPECT_EQ(firstMismatch(download<float>(hostS), download<float>(gpuS)), -1);
+
+  // m larger than x: the GPU would read past the buffer; the interpreter says
+  // where, and leaves the device buffers as they were.
+  Tensor untouched = poisoned(DType::F8E4M3, {kRows, kCols});
+  std::vector<dsl::LaunchArg> badArgs = {xd.view(), untouched.view(), hostS.view(),
+                                         dsl::LaunchArg::i32(2 * kRows),
+                                         dsl::LaunchArg::i32(kCols)};
+  spec.grid = {2 * kRows / 16, kCols / 128, 1};
+  Status bad = jit->launch(actQuantKernel(), spec, badArgs);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message().find("outside every buffer"), std::string::npos)
+      << bad.error().message();
+  std::vector<uint8_t> after = download<uint8_t>(untouched);
+  EXPECT_EQ(firstMismatch(after, std::vector<uint8_t>(after.size(), 0xFF)), -1);
+}
+
+} // namespace
+} // namespace tessel::kernels

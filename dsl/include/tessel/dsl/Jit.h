@@ -56,6 +56,12 @@ struct LaunchSpec {
   std::array<unsigned, 3> grid{1, 1, 1};
   Constants constants;
   unsigned numWarps = 4;
+  /// Run this launch in the CPU interpreter, for debugging on a GPU machine:
+  /// the buffers the pointer arguments point into (DeviceBuffers) are copied
+  /// to the host, interpreted with every access checked, and copied back.
+  /// Synchronous: `stream` is synchronized first. (Under the interpreter
+  /// backend every launch is interpreted anyway.)
+  bool interpret = false;
 };
 
 struct JitOptions {
@@ -109,6 +115,12 @@ private:
   Jit(JitOptions options, std::string arch, int driverVersion);
   Status interpret(const KernelDefinition &kernel, const LaunchSpec &spec,
                    std::span<const LaunchArg> args);
+  Status interpretOnHostCopies(const KernelDefinition &kernel, const LaunchSpec &spec,
+                               std::span<const LaunchArg> args, const runtime::Stream *stream);
+  Status runInterpreter(const KernelDefinition &kernel, const LaunchSpec &spec,
+                        std::span<const LaunchArg> args,
+                        const std::vector<InterpreterArg> &interpreterArgs,
+                        const std::vector<MemoryRegion> &regions);
   Expected<runtime::Function> loadFromDiskOrCompile(const KernelDefinition &kernel,
                                                     const Constants &constants,
                                                     const Specialization &specialization,

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace tessel::runtime {
@@ -35,7 +36,19 @@ struct HostAllocation {
 /// The live buffers of the interpreter backend, for checking accesses.
 std::vector<HostAllocation> hostAllocations();
 
+/// A live GPU allocation made through DeviceBuffer.
+struct DeviceAllocation {
+  std::uint64_t devicePtr;
+  std::size_t bytes;
+};
+/// The GPU allocation that holds `devicePtr`, if DeviceBuffer made it: what
+/// a launch on the interpreter must copy to the host and back.
+std::optional<DeviceAllocation> deviceAllocationContaining(std::uint64_t devicePtr);
+
 namespace detail {
+/// Bookkeeping of GPU allocations (DeviceBuffer calls these).
+void recordDeviceAllocation(std::uint64_t devicePtr, std::size_t bytes);
+void forgetDeviceAllocation(std::uint64_t devicePtr);
 /// Host memory for a DeviceBuffer under the interpreter backend: 256-byte
 /// aligned, like cuMemAlloc's.
 std::uint64_t allocateHost(std::size_t bytes);

@@ -59,6 +59,11 @@ private:
   std::size_t size_ = 0;
 };
 
+/// Synchronous copies by device address (GPU backend), for memory a
+/// DeviceBuffer elsewhere owns.
+Status copyToHostFrom(std::uint64_t devicePtr, void *destination, std::size_t bytes);
+Status copyFromHostTo(std::uint64_t devicePtr, const void *source, std::size_t bytes);
+
 /// Queues a device-to-device copy of `bytes` on `stream` (null: the legacy
 /// default stream): the bandwidth peer the memory-bound kernels are measured
 /// against.
