@@ -69,8 +69,7 @@ std::optional<DecodedEntry> decodeEntry(std::string_view payload) {
 } // namespace
 
 std::string JitOptions::defaultDumpDirectory() {
-  const char *dir = std::getenv("TESSEL_DUMP_IR");
-  return dir ? dir : "";
+  return CompileOptions::dumpDirectoryFromEnvironment();
 }
 
 Jit::Jit(JitOptions options, std::string arch, int driverVersion)

@@ -85,8 +85,7 @@ int compile(const std::vector<std::string> &args) {
   tessel::dsl::Constants constants;
   tessel::Stage emit = tessel::Stage::PTX;
   std::string output;
-  if (const char *dir = std::getenv("TESSEL_DUMP_IR"))
-    options.dumpDirectory = dir;
+  options.dumpDirectory = tessel::CompileOptions::dumpDirectoryFromEnvironment();
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string &flag = args[i];
     auto value = [&]() -> const std::string & {

@@ -21,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -43,6 +44,11 @@ Expected<int> parseArchitecture(std::string_view arch) {
 
 std::string CompileOptions::cacheKeyText() const {
   return fmt::format("arch={};num_warps={}", arch, numWarps);
+}
+
+std::string CompileOptions::dumpDirectoryFromEnvironment() {
+  const char *dir = std::getenv("TESSEL_DUMP_IR");
+  return dir ? dir : "";
 }
 
 std::string_view stageName(Stage stage) {

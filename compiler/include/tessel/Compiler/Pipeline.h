@@ -33,6 +33,9 @@ struct CompileOptions {
 
   /// The fields that change the output, as text for a cache key.
   std::string cacheKeyText() const;
+
+  /// $TESSEL_DUMP_IR, the one place the variable is read (empty when unset).
+  static std::string dumpDirectoryFromEnvironment();
 };
 
 /// The stages, in order; `tessel compile --emit` stops after any of them.
