@@ -94,7 +94,7 @@ int firstLoadFromCache(const std::string &dir) {
   jit->load(kernels::actQuantKernel(), {}, dsl::Jit::specialize(args), 4).value();
   double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count();
-  fmt::print("{:.4f} {}\n", ms, jit->stats().diskHits.load());
+  fmt::print("{:.4f} {} {}\n", ms, jit->stats().diskHits.load(), jit->stats().traces.load());
   return 0;
 }
 
@@ -166,11 +166,11 @@ int main(int argc, char **argv) {
     for (int run = 0; run < 3; ++run) {
       if (FILE *child = popen(command.c_str(), "r")) {
         double ms = 0;
-        unsigned long long hits = 0;
-        if (std::fscanf(child, "%lf %llu", &ms, &hits) == 2) {
+        unsigned long long hits = 0, traces = 0;
+        if (std::fscanf(child, "%lf %llu %llu", &ms, &hits, &traces) == 3) {
           fmt::print("jit act_quant       first call in a new process, from the disk cache: "
-                     "{:.3f} ms ({})\n",
-                     ms, hits == 1 ? "disk hit" : "NOT a disk hit");
+                     "{:.3f} ms ({}, {} IR builds)\n",
+                     ms, hits == 1 ? "disk hit" : "NOT a disk hit", traces);
           json["jit"]["act_quant"]["new_process_disk_ms"].push_back(ms);
         }
         pclose(child);

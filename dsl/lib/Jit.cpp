@@ -17,6 +17,9 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include <dlfcn.h>
+#include <sys/stat.h>
+
 namespace tessel::dsl {
 namespace {
 
@@ -64,6 +67,33 @@ std::optional<DecodedEntry> decodeEntry(std::string_view payload) {
   if (cubin.size() != header["cubin_bytes"].get<size_t>() || cubin.empty())
     return std::nullopt;
   return DecodedEntry{header["kernel"].get<std::string>(), cubin};
+}
+
+/// Identifies the compiled code of a kernel's body without running it: the
+/// object file that holds the body function (device, inode, size,
+/// modification time: not its path, which differs between ways of starting
+/// the same program) and the function's offset in it. Rebuilding the program gives a new
+/// identity, so a memo keyed by it never outlives the code it describes.
+/// Nullopt when the body is not a plain function (a capturing lambda, say):
+/// such kernels are traced on every first call.
+std::optional<std::string> bodyIdentity(const KernelDefinition &kernel) {
+  using Body = void (*)(const KernelScope &);
+  const Body *body = kernel.body.target<Body>();
+  if (!body || !*body)
+    return std::nullopt;
+  Dl_info info;
+  if (!dladdr(reinterpret_cast<void *>(*body), &info) || !info.dli_fbase)
+    return std::nullopt;
+  // The main program may be named relative to a directory since left.
+  std::string file = info.dli_fname && info.dli_fname[0] == '/' ? info.dli_fname
+                                                                : "/proc/self/exe";
+  struct stat status;
+  if (::stat(file.c_str(), &status) != 0)
+    return std::nullopt;
+  return fmt::format("{}|{}|{}|{}.{}|{:x}", status.st_dev, status.st_ino, status.st_size,
+                     status.st_mtim.tv_sec, status.st_mtim.tv_nsec,
+                     reinterpret_cast<uintptr_t>(*body) -
+                         reinterpret_cast<uintptr_t>(info.dli_fbase));
 }
 
 } // namespace
@@ -153,41 +183,72 @@ Expected<runtime::Function> Jit::load(const KernelDefinition &kernel, const Cons
   return function;
 }
 
+std::optional<runtime::Function> Jit::loadFromDisk(const std::string &key,
+                                                    const KernelDefinition &kernel) {
+  runtime::CacheLookup outcome = runtime::CacheLookup::Miss;
+  std::optional<std::string> payload = disk_->load(key, &outcome);
+  if (outcome == runtime::CacheLookup::Corrupt)
+    ++stats_.corruptEntries;
+  if (!payload)
+    return std::nullopt;
+  std::optional<DecodedEntry> entry = decodeEntry(*payload);
+  if (entry && entry->kernel == kernel.name) {
+    Expected<runtime::Module> module = runtime::Module::loadImage(entry->cubin, kernel.name);
+    if (module) {
+      Expected<runtime::Function> function = module->function(kernel.name);
+      if (function) {
+        ++stats_.diskHits;
+        return *function;
+      }
+    }
+  }
+  // An entry whose checksum held but whose content does not load is rebuilt
+  // like a corrupt one.
+  ++stats_.corruptEntries;
+  return std::nullopt;
+}
+
 Expected<runtime::Function> Jit::loadFromDiskOrCompile(const KernelDefinition &kernel,
                                                        const Constants &constants,
                                                        const Specialization &specialization,
                                                        unsigned numWarps) {
-  Expected<BuiltKernel> built = build(kernel, constants, specialization);
-  if (!built)
-    return built.error();
   CompileOptions options;
   options.arch = arch_;
   options.numWarps = numWarps;
   options.dumpDirectory = options_.dumpDirectory;
-  std::string key = hexDigest(fmt::format("{}\n{}\n{}\ndriver={}", built->irText(),
-                                          options.cacheKeyText(), compilerVersion(),
-                                          driverVersion_));
+  std::string configuration =
+      fmt::format("{}\n{}\n{}\ndriver={}", options.cacheKeyText(), specialization.cacheKeyText(),
+                  compilerVersion(), driverVersion_);
+
+  // The memo: this build of the program's code for this configuration has
+  // already been traced, and its IR's key is on disk. A first call in a new
+  // process then needs no tracing at all.
+  std::optional<std::string> memoKey;
+  if (std::optional<std::string> identity = bodyIdentity(kernel); identity && disk_)
+    memoKey = hexDigest(fmt::format("memo\n{}\n{}\n{}\n{}", *identity, kernel.name,
+                                    constantsText(constants), configuration));
+  if (memoKey) {
+    std::optional<std::string> irKey = disk_->load(*memoKey);
+    if (irKey && runtime::DiskCache::validateKey(*irKey))
+      if (std::optional<runtime::Function> function = loadFromDisk(*irKey, kernel))
+        return *function;
+  }
+
+  ++stats_.traces;
+  Expected<BuiltKernel> built = build(kernel, constants, specialization);
+  if (!built)
+    return built.error();
+  std::string key = hexDigest(fmt::format("{}\n{}", built->irText(), configuration));
+  auto remember = [&] {
+    // A full disk or a read-only cache directory costs only the reuse.
+    if (memoKey)
+      (void)disk_->store(*memoKey, key);
+  };
 
   if (disk_) {
-    runtime::CacheLookup outcome = runtime::CacheLookup::Miss;
-    std::optional<std::string> payload = disk_->load(key, &outcome);
-    if (outcome == runtime::CacheLookup::Corrupt)
-      ++stats_.corruptEntries;
-    if (payload) {
-      std::optional<DecodedEntry> entry = decodeEntry(*payload);
-      if (entry && entry->kernel == kernel.name) {
-        Expected<runtime::Module> module = runtime::Module::loadImage(entry->cubin, kernel.name);
-        if (module) {
-          Expected<runtime::Function> function = module->function(kernel.name);
-          if (function) {
-            ++stats_.diskHits;
-            return function;
-          }
-        }
-      }
-      // An entry whose checksum held but whose content does not load is
-      // rebuilt like a corrupt one.
-      ++stats_.corruptEntries;
+    if (std::optional<runtime::Function> function = loadFromDisk(key, kernel)) {
+      remember();
+      return *function;
     }
   }
 
@@ -199,8 +260,8 @@ Expected<runtime::Function> Jit::loadFromDiskOrCompile(const KernelDefinition &k
   if (!cubin)
     return cubin.error();
   if (disk_) {
-    // A full disk or a read-only cache directory costs only the reuse.
     (void)disk_->store(key, encodeEntry(*compiled, *cubin));
+    remember();
   }
   Expected<runtime::Module> module = runtime::Module::loadImage(*cubin, kernel.name);
   if (!module)

@@ -16,7 +16,13 @@
 #include "tessel/runtime/Tensor.h"
 #include "tessel/support/Float8.h"
 
+#include <fmt/format.h>
+
 #include <bit>
+#include <filesystem>
+#include <fstream>
+
+#include <unistd.h>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -476,6 +482,53 @@ TEST_F(QuantGpuTest, PerLaunchInterpretationMatchesTheGpuAndChecksAccesses) {
       << bad.error().message();
   std::vector<uint8_t> after = download<uint8_t>(untouched);
   EXPECT_EQ(firstMismatch(after, std::vector<uint8_t>(after.size(), 0xFF)), -1);
+}
+
+} // namespace
+} // namespace tessel::kernels
+
+namespace tessel::kernels {
+namespace {
+
+/// A second JIT on the same cache directory (a new process, in effect) finds
+/// the binary without compiling and without building the IR again; a corrupt
+/// entry is rebuilt.
+TEST_F(QuantGpuTest, DiskCacheServesANewJitWithoutTracingAndRebuildsCorruptEntries) {
+  if (runtime::activeBackend() == runtime::Backend::Interpreter)
+    GTEST_SKIP() << "GPU backend only: the interpreter compiles nothing";
+  std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                              fmt::format("tessel-jit-test-{}", ::getpid());
+  std::filesystem::remove_all(dir);
+  dsl::JitOptions options;
+  options.cacheDirectory = dir.string();
+  std::vector<dsl::LaunchArg> args = {dsl::LaunchArg::pointer(256), dsl::LaunchArg::pointer(256),
+                                      dsl::LaunchArg::pointer(256), dsl::LaunchArg::i32(64),
+                                      dsl::LaunchArg::i32(7168)};
+  dsl::Specialization spec = dsl::Jit::specialize(args);
+
+  auto first = dsl::Jit::create(options).value();
+  ASSERT_TRUE(first->load(weightDequantKernel(), {}, spec, 4));
+  EXPECT_EQ(first->stats().compiles.load(), 1u);
+  EXPECT_EQ(first->stats().traces.load(), 1u);
+
+  auto second = dsl::Jit::create(options).value();
+  ASSERT_TRUE(second->load(weightDequantKernel(), {}, spec, 4));
+  EXPECT_EQ(second->stats().diskHits.load(), 1u);
+  EXPECT_EQ(second->stats().compiles.load(), 0u);
+  EXPECT_EQ(second->stats().traces.load(), 0u);
+
+  // Damage every entry's payload: each is detected, and the kernel rebuilt.
+  for (const auto &file : std::filesystem::recursive_directory_iterator(dir))
+    if (file.is_regular_file()) {
+      std::fstream stream(file.path(), std::ios::in | std::ios::out | std::ios::binary);
+      stream.seekp(-1, std::ios::end);
+      stream.put('\x5a');
+    }
+  auto third = dsl::Jit::create(options).value();
+  ASSERT_TRUE(third->load(weightDequantKernel(), {}, spec, 4));
+  EXPECT_EQ(third->stats().compiles.load(), 1u);
+  EXPECT_GE(third->stats().corruptEntries.load(), 1u);
+  std::filesystem::remove_all(dir);
 }
 
 } // namespace

@@ -5,7 +5,9 @@
 // a cubin, and keeps the result in memory (per process) and on disk (shared
 // by processes: $TESSEL_CACHE_DIR). The disk key hashes everything that
 // changes the binary: the IR, the compile options, the target, the compiler
-// version and the driver version.
+// version and the driver version. A second, small entry remembers which IR
+// key this build of the program's code produced for a configuration, so that
+// a new process finds the binary without building the IR again.
 #pragma once
 
 #include "tessel/dsl/Kernel.h"
@@ -83,6 +85,8 @@ struct JitOptions {
 /// How a load was served; counted for tests and benchmarks.
 struct JitStats {
   std::atomic<uint64_t> memoryHits{0}, diskHits{0}, compiles{0}, corruptEntries{0};
+  /// Bodies run to build IR (a disk hit through the memo needs none).
+  std::atomic<uint64_t> traces{0};
 };
 
 class Jit {
@@ -121,6 +125,8 @@ private:
                         std::span<const LaunchArg> args,
                         const std::vector<InterpreterArg> &interpreterArgs,
                         const std::vector<MemoryRegion> &regions);
+  std::optional<runtime::Function> loadFromDisk(const std::string &key,
+                                                const KernelDefinition &kernel);
   Expected<runtime::Function> loadFromDiskOrCompile(const KernelDefinition &kernel,
                                                     const Constants &constants,
                                                     const Specialization &specialization,
