@@ -141,7 +141,7 @@ int main(int argc, char **argv) {
       options.cacheDirectory = dir.string();
       auto time = [&](dsl::Jit &jit) {
         auto begin = std::chrono::steady_clock::now();
-        jit.load(*kernel, {}, spec, 4).value();
+        jit.load(*kernel, {}, spec, kernel->numWarps).value();
         return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin)
             .count();
       };
@@ -222,9 +222,9 @@ int main(int argc, char **argv) {
     Tensor out = Tensor::empty(DType::BF16, {n, k}).value();
     size_t bytes = n * k * 3 + (n / 128) * (k / 128) * 4;
     double copy = copyGbps(bytes, repeats);
-    for (int chunk : {16, 32, 64})
-      for (unsigned warps : {4u, 8u}) {
-        if (quick && (chunk != 16 || warps != 8))
+    for (int chunk : {32, 64, 128})
+      for (unsigned warps : {8u, 16u}) {
+        if (quick && (chunk != 64 || warps != 8))
           continue;
         kernels::QuantizeOptions options;
         options.config = {{{"CHUNK", chunk}}, warps};

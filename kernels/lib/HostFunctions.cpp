@@ -91,7 +91,8 @@ Status actQuant(const runtime::TensorView &x, const runtime::TensorView &y,
     return Status::success();
 
   dsl::LaunchSpec spec =
-      launchSpec(options.config, {{"ROWS", 16}, {"UE8M0", options.ue8m0Scales ? 1 : 0}}, 4);
+      launchSpec(options.config, {{"ROWS", 16}, {"UE8M0", options.ue8m0Scales ? 1 : 0}},
+                 actQuantKernel(x.dtype).numWarps);
   int64_t rows = constantOr(spec, "ROWS", 16);
   if (rows < 1 || (rows & (rows - 1)))
     return Error(fmt::format("{}: ROWS must be a power of two, got {}", kernel, rows));
@@ -136,10 +137,11 @@ Status weightQuant(const runtime::TensorView &w, const runtime::TensorView &q,
   if (n == 0 || k == 0)
     return Status::success();
   dsl::LaunchSpec spec =
-      launchSpec(options.config, {{"CHUNK", 16}, {"UE8M0", options.ue8m0Scales ? 1 : 0}}, 8);
+      launchSpec(options.config, {{"CHUNK", 64}, {"UE8M0", options.ue8m0Scales ? 1 : 0}},
+                 weightQuantKernel().numWarps);
   // The loop steps through the block CHUNK rows at a time and must end on
   // the block's last row.
-  int64_t chunk = constantOr(spec, "CHUNK", 16);
+  int64_t chunk = constantOr(spec, "CHUNK", 64);
   if (chunk < 1 || chunk > kBlock || kBlock % chunk != 0)
     return Error(fmt::format("{}: CHUNK must divide {}, got {}", kernel, kBlock, chunk));
   spec.grid = {gridExtent(ceilDiv(n, kBlock), kernel), gridExtent(ceilDiv(k, kBlock), kernel), 1};
@@ -177,7 +179,7 @@ Status weightDequant(const runtime::TensorView &q, const runtime::TensorView &s,
     return ok;
   if (n == 0 || k == 0)
     return Status::success();
-  dsl::LaunchSpec spec = launchSpec(config, {{"BLOCK_M", 32}}, 4);
+  dsl::LaunchSpec spec = launchSpec(config, {{"BLOCK_M", 32}}, weightDequantKernel().numWarps);
   int64_t rows = constantOr(spec, "BLOCK_M", 32);
   if (rows < 1 || rows > kBlock || kBlock % rows != 0)
     return Error(fmt::format("{}: BLOCK_M must divide {}, got {}", kernel, kBlock, rows));

@@ -57,7 +57,7 @@ int listKernels(bool namesOnly) {
                  param.kind == tessel::dsl::Param::Kind::Pointer ? "ptr<" : "",
                  std::string(tessel::name(param.dtype)) +
                      (param.kind == tessel::dsl::Param::Kind::Pointer ? ">" : ""));
-    fmt::print("\n  constants:\n");
+    fmt::print("\n  warps: {}\n  constants:\n", kernel->numWarps);
     for (const tessel::dsl::ConstantParam &constant : kernel->constants)
       fmt::print("    {:<8} = {:<4} {}\n", constant.name, constant.defaultValue,
                  constant.description);
@@ -82,6 +82,7 @@ int compile(const std::vector<std::string> &args) {
     usageError(fmt::format("compile: unknown kernel '{}' (see `tessel kernels`)", args[0]));
 
   tessel::CompileOptions options;
+  options.numWarps = kernel->numWarps;
   tessel::dsl::Constants constants;
   tessel::Stage emit = tessel::Stage::PTX;
   std::string output;

@@ -69,6 +69,9 @@ struct KernelDefinition {
   std::vector<Param> params;
   std::vector<ConstantParam> constants;
   std::function<void(const KernelScope &)> body;
+  /// Warps per program the kernel is written and tuned for; a launch or
+  /// `tessel compile --num-warps` may choose another.
+  unsigned numWarps = 4;
 };
 
 /// Facts about the launch arguments the compiler may rely on, like Triton's
