@@ -161,6 +161,7 @@ int main(int argc, char **argv) {
       auto phaseBegin = std::chrono::steady_clock::now();
       CompileOptions compileOptions;
       compileOptions.arch = device->arch();
+      compileOptions.numWarps = kernel->numWarps;
       std::string ptx = dsl::build(*kernel, {}, spec).value().compile(compileOptions).value().ptx;
       auto phaseMiddle = std::chrono::steady_clock::now();
       runtime::Module::compilePtx(ptx, kernel->name).value();
