@@ -630,13 +630,51 @@ Value sum(const Value &x, int axis, Where where) {
 }
 
 //===----------------------------------------------------------------------===//
+// Matrix multiplication
+//===----------------------------------------------------------------------===//
+
+Value dot(const Value &a, const Value &b, const Value &acc, Where where) {
+  OpContext c("dot", where);
+  for (const Value *operand : {&a, &b, &acc}) {
+    c.ir(*operand); // a stale or foreign Value is reported first
+    if (operand->isPointer() || operand->rank() != 2)
+      c.fail(fmt::format("operands are 2-D tiles of numbers; got a {}, b {}, acc {}",
+                         a.type().str(), b.type().str(), acc.type().str()));
+  }
+  auto tileType = [&](const Value &v) {
+    return mlir::cast<mlir::RankedTensorType>(c.trace.irType(v.type()));
+  };
+  std::string problem = tile::diagnoseDot(tileType(a), tileType(b), tileType(acc));
+  if (!problem.empty())
+    c.fail(fmt::format("{} (a {}, b {}, acc {})", problem, a.type().str(), b.type().str(),
+                       acc.type().str()));
+  return c.wrap(tile::DotOp::create(c.b(), c.loc(), c.ir(a), c.ir(b), c.ir(acc)));
+}
+
+Value dot(const Value &a, const Value &b, Where where) {
+  if (a.valid() && b.valid() && a.rank() == 2 && b.rank() == 2 && !a.isPointer() &&
+      !b.isPointer())
+    return dot(a, b, zeros({a.shape()[0], b.shape()[1]}, DType::F32, where), where);
+  // Let the full form report the misuse.
+  return dot(a, b, Value(), where);
+}
+
+//===----------------------------------------------------------------------===//
 // Loops
 //===----------------------------------------------------------------------===//
 
 std::vector<Value> forRange(const Operand &begin, const Operand &end, const Operand &step,
                             const std::vector<Value> &initial, const LoopBody &body,
                             Where where) {
+  return forRange(begin, end, step, initial, body, LoopOptions{}, where);
+}
+
+std::vector<Value> forRange(const Operand &begin, const Operand &end, const Operand &step,
+                            const std::vector<Value> &initial, const LoopBody &body,
+                            const LoopOptions &options, Where where) {
   OpContext c("forRange", where);
+  if (options.numStages < 0 || options.numStages > 8)
+    c.fail(fmt::format("numStages must be in [0, 8], got {}", options.numStages));
   ValueType i32{DType::I32, false, {}};
   Value bounds[] = {c.materialize(begin, i32), c.materialize(end, i32),
                     c.materialize(step, i32)};
@@ -648,6 +686,8 @@ std::vector<Value> forRange(const Operand &begin, const Operand &end, const Oper
     inits.push_back(c.ir(value));
   auto loop = mlir::scf::ForOp::create(c.b(), c.loc(), c.ir(bounds[0]), c.ir(bounds[1]),
                                        c.ir(bounds[2]), inits);
+  if (options.numStages > 0)
+    loop->setAttr(tile::kNumStagesAttrName, c.b().getI32IntegerAttr(options.numStages));
   {
     mlir::OpBuilder::InsertionGuard guard(c.b());
     mlir::Block *block = loop.getBody();

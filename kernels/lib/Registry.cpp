@@ -6,7 +6,7 @@ namespace tessel::kernels {
 const std::vector<const dsl::KernelDefinition *> &shippedKernels() {
   static const std::vector<const dsl::KernelDefinition *> kernels = {
       &actQuantKernel(DType::BF16), &actQuantKernel(DType::F16), &actQuantKernel(DType::F32),
-      &weightQuantKernel(), &weightDequantKernel()};
+      &weightQuantKernel(), &weightDequantKernel(), &fp8GemmKernel()};
   return kernels;
 }
 

@@ -463,6 +463,27 @@ private:
     set(op.getResult(), std::move(r));
   }
 
+  /// tile.dot: result[m][n] = acc[m][n] + a[m][0] * b[0][n] + a[m][1] * b[1][n]
+  /// + ..., added in ascending k with one fp32 rounding per addition. Every
+  /// product of two fp8, bf16 or f16 values is exact in fp32, so this is the
+  /// exact sum up to fp32 rounding; the tensor core adds in its own order,
+  /// which agrees to within that rounding, not bit for bit.
+  void dot(tile::DotOp op) {
+    const Tile &a = get(op.getA()), &b = get(op.getB());
+    Tile r = get(op.getAcc());
+    size_t m = size_t(a.shape[0]), k = size_t(a.shape[1]), n = size_t(b.shape[1]);
+    for (size_t row = 0; row < m; ++row) {
+      float *out = &r.f[row * n];
+      for (size_t kk = 0; kk < k; ++kk) {
+        float av = a.f[row * k + kk];
+        const float *bRow = &b.f[kk * n];
+        for (size_t col = 0; col < n; ++col)
+          out[col] += av * bRow[col];
+      }
+    }
+    set(op.getResult(), std::move(r));
+  }
+
   void broadcast(mlir::Operation *op, const Tile &src) {
     Tile r = like(op->getResult(0));
     size_t n = elementCount(r.shape);
@@ -605,6 +626,8 @@ void Program::execute(mlir::Operation *op) {
     return store(storeOp);
   if (auto reduceOp = dyn_cast<tile::ReduceOp>(op))
     return reduce(reduceOp);
+  if (auto dotOp = dyn_cast<tile::DotOp>(op))
+    return dot(dotOp);
   if (auto loop = dyn_cast<scf::ForOp>(op))
     return forLoop(loop);
   if (auto c = dyn_cast<arith::ConstantOp>(op))

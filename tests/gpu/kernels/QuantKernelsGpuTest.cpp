@@ -6,7 +6,7 @@
 //
 // The same tests run with TESSEL_INTERPRET=1 (ctest label `interpreter`): the
 // same host code, on the CPU interpreter, with host memory as device memory.
-#include "../runtime/GpuTest.h"
+#include "KernelTestSupport.h"
 
 #include "tessel/dsl/Jit.h"
 #include "tessel/kernels/Definitions.h"
@@ -31,6 +31,11 @@ namespace tessel::kernels {
 namespace {
 
 using runtime::Tensor;
+using test::download;
+using test::firstMismatch;
+using test::KernelBackendTest;
+using test::poisoned;
+using test::upload;
 
 /// How the values of a test input are drawn.
 enum class Fill {
@@ -80,50 +85,8 @@ std::vector<uint16_t> toBf16(const std::vector<float> &values) {
   return bits;
 }
 
-template <typename T> Tensor upload(DType dtype, std::vector<int64_t> shape, const std::vector<T> &host) {
-  Tensor tensor = Tensor::empty(dtype, std::move(shape)).value();
-  tensor.copyFromHost(host).check();
-  return tensor;
-}
-
-/// A tensor filled with 0xFF bytes: NaN in f32/bf16 and in e4m3 (0xFF).
-Tensor poisoned(DType dtype, std::vector<int64_t> shape) {
-  Tensor tensor = Tensor::empty(dtype, std::move(shape)).value();
-  std::vector<std::byte> bytes(tensor.view().bytes(), std::byte{0xFF});
-  tensor.copyFromHost(bytes).check();
-  return tensor;
-}
-
-template <typename T> std::vector<T> download(const Tensor &tensor) {
-  std::vector<T> host(tensor.view().numel());
-  tensor.copyToHost(host).check();
-  return host;
-}
-
-/// Index of the first element where `a` and `b` differ bitwise, or -1.
-template <typename T> int64_t firstMismatch(const std::vector<T> &a, const std::vector<T> &b) {
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::memcmp(&a[i], &b[i], sizeof(T)) != 0)
-      return int64_t(i);
-  return -1;
-}
-
 struct Shape {
   int64_t rows, cols;
-};
-
-/// Runs on the GPU, or on the interpreter backend when it is active; skips
-/// without either.
-class KernelBackendTest : public ::testing::Test {
-protected:
-  void SetUp() override {
-    if (runtime::activeBackend() == runtime::Backend::Interpreter)
-      return;
-    if (Status probe = runtime::probeGpu(); !probe)
-      GTEST_SKIP() << "no GPU: " << probe.error().message();
-    Expected<runtime::Device> opened = runtime::Device::open(0);
-    ASSERT_TRUE(opened) << opened.error().message();
-  }
 };
 
 class QuantGpuTest : public KernelBackendTest {};

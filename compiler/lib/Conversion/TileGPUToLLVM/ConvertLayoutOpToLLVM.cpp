@@ -73,6 +73,8 @@ int64_t scratchBytes(Operation *op) {
     unsigned bytes = std::max(1u, type.getElementTypeBitWidth() / 8);
     return type.getNumElements() * bytes;
   }
+  if (auto dot = dyn_cast<tile::DotOp>(op))
+    return dotScratchBytes(dot);
   if (auto reduce = dyn_cast<tile::ReduceOp>(op)) {
     auto type = reduce.getSrc().getType();
     auto layout = DistributedLayout::get(type);

@@ -71,13 +71,21 @@ ThreadPlacement placeThread(OpBuilder &b, Location loc, const DistributedLayout 
   placement.warpCoord =
       delinearize(b, loc, placement.warpId, root.getWarpsPerCTA(), root.getOrder());
   for (unsigned d = 0; d < layout.rootRank(); ++d) {
-    Value threadCoord =
-        LLVM::AddOp::create(b, loc,
-                            LLVM::MulOp::create(b, loc, placement.warpCoord[d],
-                                                i32Constant(b, loc, root.getThreadsPerWarp()[d])),
-                            placement.laneCoord[d]);
+    int64_t lanes = root.getThreadsPerWarp()[d], perThread = root.getSizePerThread()[d];
+    if (layout.stridedElements(d)) {
+      // warpCoord * (lanes * perThread) + laneCoord: the thread's elements
+      // follow at multiples of `lanes` (elementOffset).
+      placement.firstIndex.push_back(LLVM::AddOp::create(
+          b, loc,
+          LLVM::MulOp::create(b, loc, placement.warpCoord[d], i32Constant(b, loc, lanes * perThread)),
+          placement.laneCoord[d]));
+      continue;
+    }
+    Value threadCoord = LLVM::AddOp::create(
+        b, loc, LLVM::MulOp::create(b, loc, placement.warpCoord[d], i32Constant(b, loc, lanes)),
+        placement.laneCoord[d]);
     placement.firstIndex.push_back(
-        LLVM::MulOp::create(b, loc, threadCoord, i32Constant(b, loc, root.getSizePerThread()[d])));
+        LLVM::MulOp::create(b, loc, threadCoord, i32Constant(b, loc, perThread)));
   }
   return placement;
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "tessel/Analysis/AxisInfo.h"
+#include "tessel/Dialect/Tile/IR/Tile.h"
 #include "tessel/Dialect/TileGPU/IR/Layout.h"
 
 #include "mlir/Conversion/LLVMCommon/Pattern.h"
@@ -69,6 +70,8 @@ mlir::Value isFirstReplica(mlir::OpBuilder &b, mlir::Location loc,
 mlir::Value scratchBase(mlir::OpBuilder &b, mlir::Location loc, const LoweringContext &ctx);
 /// Bytes of scratch an op needs (0 when it needs none).
 int64_t scratchBytes(mlir::Operation *op);
+/// Bytes of scratch a tile.dot stages its operands in.
+int64_t dotScratchBytes(tile::DotOp op);
 
 /// fp8 conversions, bit-exact with PTX cvt.rn.satfinite (see FpConversions.cpp).
 llvm::SmallVector<mlir::Value> truncateToFp8(mlir::OpBuilder &b, mlir::Location loc,
@@ -87,6 +90,8 @@ void populateLoadStoreOpPatterns(TileTypeConverter &converter, mlir::RewritePatt
                                  const LoweringContext &ctx);
 void populateReduceOpPatterns(TileTypeConverter &converter, mlir::RewritePatternSet &patterns,
                               const LoweringContext &ctx);
+void populateDotOpPatterns(TileTypeConverter &converter, mlir::RewritePatternSet &patterns,
+                           const LoweringContext &ctx);
 void populateConvertLayoutOpPatterns(TileTypeConverter &converter,
                                      mlir::RewritePatternSet &patterns,
                                      const LoweringContext &ctx);

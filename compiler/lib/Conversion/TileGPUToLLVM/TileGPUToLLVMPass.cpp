@@ -53,6 +53,14 @@ struct ConvertTileGPUToLLVM
     // The shared-memory scratch serves one op at a time: size it for the largest.
     int64_t scratch = 0;
     module.walk([&](Operation *op) { scratch = std::max(scratch, scratchBytes(op)); });
+    // Static shared memory ends at 48 KiB; more needs the dynamic kind.
+    constexpr int64_t kMaxStaticShared = 48 * 1024;
+    if (scratch > kMaxStaticShared) {
+      module.emitError("the kernel needs ")
+          << scratch << " bytes of shared memory, more than the " << kMaxStaticShared
+          << " available statically: use smaller tiles";
+      return signalPassFailure();
+    }
     if (scratch > 0) {
       OpBuilder builder(module.getBodyRegion());
       auto arrayType = LLVM::LLVMArrayType::get(builder.getIntegerType(8), scratch);
@@ -71,6 +79,7 @@ struct ConvertTileGPUToLLVM
     populateElementwiseOpPatterns(converter, patterns, ctx);
     populateLoadStoreOpPatterns(converter, patterns, ctx);
     populateReduceOpPatterns(converter, patterns, ctx);
+    populateDotOpPatterns(converter, patterns, ctx);
     populateConvertLayoutOpPatterns(converter, patterns, ctx);
     populateFuncOpPatterns(converter, patterns, ctx);
     arith::populateArithToLLVMConversionPatterns(converter, patterns);

@@ -1,6 +1,8 @@
 // Assigns a distributed layout to every tile (see Passes.td).
 //
 // Layouts are solved, not guessed op by op:
+//  0. Tile constants, splats and ranges get a copy per use: they cost
+//     nothing to repeat and would otherwise tie unrelated tiles together.
 //  1. Tiles that must share one layout are grouped (union-find): the operands
 //     and results of elementwise ops, memory ops and loop-carried values.
 //  2. Reductions and expand_dims relate groups: the lower-rank side is a slice
@@ -11,6 +13,7 @@
 //     memory element (so that each access moves 16 contiguous bytes).
 //  4. Where a relation cannot hold (a range used both as a row and as a
 //     column index), a tilegpu.convert_layout restores it.
+#include "tessel/Analysis/AxisInfo.h"
 #include "tessel/Conversion/Passes.h"
 #include "tessel/Dialect/TileGPU/IR/Layout.h"
 
@@ -42,13 +45,18 @@ struct SliceRelation {
 
 class LayoutSolver {
 public:
-  LayoutSolver(func::FuncOp func, unsigned numWarps) : func_(func), numWarps_(numWarps) {}
+  LayoutSolver(func::FuncOp func, unsigned numWarps)
+      : func_(func), numWarps_(numWarps), axisInfo_(func) {}
 
-  void solve() {
+  LogicalResult solve() {
+    rematerializeLeaves();
     collect();
+    if (failed(assignMmaLayouts()))
+      return failure();
     assignGroups();
     rewriteTypes();
     insertConversions();
+    return success();
   }
 
 private:
@@ -58,6 +66,27 @@ private:
   }
   const void *leader(Value v) { return groups_.getLeaderValue(v.getAsOpaquePointer()); }
 
+  /// Gives every use of a tile constant, splat or range its own copy, so
+  /// that one constant shared by unrelated tiles (a row stride used for both
+  /// a dot operand and the output) does not force them into one layout.
+  void rematerializeLeaves() {
+    SmallVector<Operation *> leaves;
+    func_.walk([&](Operation *op) {
+      if (isa<arith::ConstantOp, tile::SplatOp, tile::MakeRangeOp>(op) &&
+          op->getNumResults() == 1 && isTile(op->getResult(0)) && !op->getResult(0).hasOneUse())
+        leaves.push_back(op);
+    });
+    OpBuilder builder(func_.getContext());
+    for (Operation *leaf : leaves) {
+      builder.setInsertionPointAfter(leaf);
+      SmallVector<OpOperand *> uses;
+      for (OpOperand &use : leaf->getResult(0).getUses())
+        uses.push_back(&use);
+      for (OpOperand *use : llvm::drop_begin(uses))
+        use->set(builder.clone(*leaf)->getResult(0));
+    }
+  }
+
   void noteMemoryAccess(Value ptr) {
     if (auto type = dyn_cast<RankedTensorType>(ptr.getType())) {
       auto pointee = tile::getPointeeType(type);
@@ -66,7 +95,27 @@ private:
       auto [it, inserted] = accessBytes_.try_emplace(key, bytes);
       if (!inserted)
         it->second = std::min(it->second, bytes);
+      accessed_.push_back(ptr);
     }
+  }
+
+  /// The dimension along which a group's memory accesses are contiguous
+  /// (a B operand read as [K, N] from an [N, K] matrix is contiguous along
+  /// its first): the one with the longest proven run, the last on a tie.
+  std::optional<unsigned> contiguousDimOf(const void *group) {
+    std::optional<unsigned> best;
+    int64_t bestRun = 1;
+    for (Value ptr : accessed_) {
+      if (leader(ptr) != group)
+        continue;
+      AxisInfo info = axisInfo_.get(ptr);
+      for (unsigned d = info.rank(); d-- > 0;)
+        if (info.contiguity[d] > bestRun) {
+          bestRun = info.contiguity[d];
+          best = d;
+        }
+    }
+    return best;
   }
 
   void collect() {
@@ -91,6 +140,13 @@ private:
       }
       if (auto expand = dyn_cast<tile::ExpandDimsOp>(op)) {
         relations_.push_back({expand.getResult(), expand.getSrc(), unsigned(expand.getAxis())});
+        return;
+      }
+      if (auto dot = dyn_cast<tile::DotOp>(op)) {
+        // The accumulator and result share the mma layout; the operands keep
+        // the layouts their loads want and travel through shared memory.
+        unite(dot.getAcc(), dot.getResult());
+        dots_.push_back(dot);
         return;
       }
       if (auto forOp = dyn_cast<scf::ForOp>(op)) {
@@ -147,7 +203,8 @@ private:
     }
     if (!bytes)
       bytes = 4;
-    return getDefaultBlockedEncoding(func_.getContext(), shape, bytes, numWarps_);
+    return getDefaultBlockedEncoding(func_.getContext(), shape, bytes, numWarps_,
+                                     contiguousDimOf(group));
   }
 
   unsigned rankOf(const void *group) {
@@ -155,6 +212,33 @@ private:
       if (leader(value) == group)
         return cast<RankedTensorType>(value.getType()).getRank();
     return 0;
+  }
+
+  /// The accumulators of dots take the mma layout before anything else is
+  /// decided (the tensor cores fix it), and their operands their default
+  /// layouts; everything else adapts.
+  LogicalResult assignMmaLayouts() {
+    for (tile::DotOp dot : dots_) {
+      const void *group = leader(dot.getResult());
+      auto type = dot.getType();
+      MmaEncodingAttr mma =
+          getMmaEncoding(func_.getContext(), type.getDimSize(0), type.getDimSize(1), numWarps_);
+      if (!mma)
+        return dot.emitOpError("a ")
+               << type.getDimSize(0) << "x" << type.getDimSize(1)
+               << " result has fewer 16x8 tensor-core pieces than the " << numWarps_
+               << " warps: use a larger tile or fewer warps";
+      auto [it, inserted] = layouts_.try_emplace(group, mma);
+      if (!inserted && it->second != mma)
+        return dot.emitOpError("its accumulator is also the accumulator of a dot of another "
+                               "shape");
+      // The operands' loads keep their memory-friendly layouts: decided now,
+      // before the mma layout could spread to them through shared indices
+      // (the row numbers that address both A and the row scales).
+      for (Value operand : {dot.getA(), dot.getB()})
+        layouts_.try_emplace(leader(operand), defaultFor(leader(operand)));
+    }
+    return success();
   }
 
   void assignGroups() {
@@ -242,9 +326,12 @@ private:
 
   func::FuncOp func_;
   unsigned numWarps_;
+  AxisInfoAnalysis axisInfo_;
+  SmallVector<Value> accessed_;
   llvm::EquivalenceClasses<const void *> groups_;
   SmallVector<Value> values_;
   SmallVector<SliceRelation> relations_;
+  SmallVector<tile::DotOp> dots_;
   llvm::DenseMap<const void *, unsigned> accessBytes_;
   llvm::DenseMap<const void *, Attribute> layouts_;
 };
@@ -262,7 +349,10 @@ struct ConvertTileToTileGPU
     Builder builder(module.getContext());
     module->setAttr(TileGPUDialect::kNumWarpsAttrName, builder.getI32IntegerAttr(numWarps));
     module->setAttr(TileGPUDialect::kTargetAttrName, builder.getStringAttr(target));
-    module.walk([&](func::FuncOp func) { LayoutSolver(func, numWarps).solve(); });
+    module.walk([&](func::FuncOp func) {
+      if (failed(LayoutSolver(func, numWarps).solve()))
+        signalPassFailure();
+    });
   }
 };
 

@@ -68,11 +68,12 @@ Expected<std::string> emitPTX(llvm::Module &module, const std::string &arch) {
     return Error("NVPTX backend unavailable: " + lookupError);
 
   llvm::TargetOptions targetOptions;
-  // PTX ISA 8.1 for every architecture: sm_90a needs 8.0, and LLVM selects
-  // the fp8 conversions (cvt.rn.satfinite.e4m3x2.f32) on sm_89 only from 8.1
-  // on; its default for a target is older. CUDA 12.1+ drivers load it.
+  // PTX ISA 8.4 for every architecture: sm_90a needs 8.0, LLVM selects the
+  // fp8 conversions (cvt.rn.satfinite.e4m3x2.f32) on sm_89 only from 8.1 on,
+  // and mma.sync with fp8 operands (tile.dot) needs 8.4; the default for a
+  // target is older. CUDA 12.4+ drivers load it.
   std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
-      nvptxTriple(), arch, /*Features=*/"+ptx81", targetOptions, llvm::Reloc::PIC_, std::nullopt,
+      nvptxTriple(), arch, /*Features=*/"+ptx84", targetOptions, llvm::Reloc::PIC_, std::nullopt,
       llvm::CodeGenOptLevel::Aggressive));
   if (!machine)
     return Error("cannot create an NVPTX target machine for " + arch);

@@ -62,6 +62,13 @@ Value max(const Value &x, int axis, Where where = Where::current());
 Value min(const Value &x, int axis, Where where = Where::current());
 Value sum(const Value &x, int axis, Where where = Where::current());
 
+/// Matrix product on the tensor cores: acc + a · b, with a [M, K], b [K, N]
+/// and acc [M, N] f32. a and b are both fp8 (e4m3/e5m2), both bf16 or both
+/// f16; products are exact and summed in fp32 (in the tensor core's order).
+/// M, N >= 16 and K >= 16 (32 for fp8). Without acc, the sum starts at 0.
+Value dot(const Value &a, const Value &b, const Value &acc, Where where = Where::current());
+Value dot(const Value &a, const Value &b, Where where = Where::current());
+
 /// A counted loop: for i = begin; i < end; i += step, carrying `initial`
 /// values from one iteration to the next. `body(i, carried)` returns the
 /// next carried values (same types); the loop returns the last ones.
@@ -70,5 +77,16 @@ using LoopBody = std::function<std::vector<Value>(const Value &index,
 std::vector<Value> forRange(const Operand &begin, const Operand &end, const Operand &step,
                             const std::vector<Value> &initial, const LoopBody &body,
                             Where where = Where::current());
+
+/// Options of a loop beyond its bounds.
+struct LoopOptions {
+  /// Iterations whose loads are in flight at once (Triton's num_stages): the
+  /// compiler may start the loads of the next stages - 1 iterations while
+  /// this one computes. 1 runs the body as written; 0 lets the compiler pick.
+  int numStages = 0;
+};
+std::vector<Value> forRange(const Operand &begin, const Operand &end, const Operand &step,
+                            const std::vector<Value> &initial, const LoopBody &body,
+                            const LoopOptions &options, Where where = Where::current());
 
 } // namespace tessel::dsl

@@ -19,6 +19,10 @@ const dsl::KernelDefinition &weightQuantKernel();
 /// weight_dequant(q, s, out, n, k): out = bf16(f32(q) * s[block]).
 /// Constants: BLOCK_M (rows per program, divides 128), BLOCK (= 128).
 const dsl::KernelDefinition &weightDequantKernel();
+/// fp8_gemm(a, a_s, b, b_s, c, m, n, k): c = a . b^T with 1 x 128 scales for
+/// a and 128 x 128 scales for b, fp32 accumulation, bf16 out.
+/// Constants: BLOCK_M, BLOCK_N, BLOCK_K, NUM_STAGES.
+const dsl::KernelDefinition &fp8GemmKernel();
 
 /// Every shipped kernel, for listing and ahead-of-time compilation.
 const std::vector<const dsl::KernelDefinition *> &shippedKernels();

@@ -66,4 +66,20 @@ Expected<runtime::Tensor> weightDequant(const runtime::TensorView &q,
                                         const KernelConfig &config = {},
                                         const runtime::Stream *stream = nullptr);
 
+/// fp8_gemm: a f8e4m3 [..., k] (m rows: the product of the leading
+/// dimensions), a_s f32 [..., ceil(k/128)], b f8e4m3 [n, k], b_s f32
+/// [ceil(n/128), ceil(k/128)] -> c bf16 [..., n], all contiguous:
+///   c[i][j] = bf16(sum over 128-wide k blocks kb of
+///                  (a[i, kb] . b[j, kb]) * a_s[i][kb] * b_s[j / 128][kb]),
+/// accumulated in fp32. Any m >= 0, n >= 1, k >= 1. Config: BLOCK_M, BLOCK_N
+/// (powers of two >= 16), BLOCK_K (32, 64 or 128), NUM_STAGES (1 to 8).
+Status fp8Gemm(const runtime::TensorView &a, const runtime::TensorView &aScale,
+               const runtime::TensorView &b, const runtime::TensorView &bScale,
+               const runtime::TensorView &c, const KernelConfig &config = {},
+               const runtime::Stream *stream = nullptr);
+Expected<runtime::Tensor> fp8Gemm(const runtime::TensorView &a, const runtime::TensorView &aScale,
+                                  const runtime::TensorView &b, const runtime::TensorView &bScale,
+                                  const KernelConfig &config = {},
+                                  const runtime::Stream *stream = nullptr);
+
 } // namespace tessel::kernels

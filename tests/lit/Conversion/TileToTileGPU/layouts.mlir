@@ -37,9 +37,10 @@ func.func @rowmax(%x: !tile.ptr<bf16>, %out: !tile.ptr<f32>) {
 // -----
 
 // A range used both as a row index and as a column index cannot be both
-// slices: one use gets a conversion.
+// slices of one layout; each use gets its own copy of the range instead of a
+// conversion.
 // CHECK-LABEL: func @transpose_index
-// CHECK-COUNT-1: tilegpu.convert_layout
+// CHECK-COUNT-2: tile.make_range
 // CHECK-NOT: tilegpu.convert_layout
 func.func @transpose_index(%x: !tile.ptr<f32>) {
   %r = tile.make_range {start = 0 : i32, end = 32 : i32} : tensor<32xi32>
@@ -52,5 +53,58 @@ func.func @transpose_index(%x: !tile.ptr<f32>) {
   %p = tile.addptr %xs, %o : tensor<32x32x!tile.ptr<f32>>, tensor<32x32xi32>
   %v = tile.load %p : tensor<32x32x!tile.ptr<f32>> -> tensor<32x32xf32>
   tile.store %p, %v : tensor<32x32x!tile.ptr<f32>>, tensor<32x32xf32>
+  return
+}
+
+// -----
+
+// A dot: the accumulator and result take the mma layout, warps splitting the
+// longer side of the 64x128 result; the operands keep blocked layouts sized
+// for their loads, B's contiguous along its first dimension (it is read
+// from an [N, K] matrix as [K, N]).
+// CHECK-DAG: #blocked = #tilegpu.blocked<sizePerThread = [1, 16], threadsPerWarp = [4, 8], warpsPerCTA = [4, 1], order = [1, 0]>
+// CHECK-DAG: #blocked1 = #tilegpu.blocked<sizePerThread = [16, 1], threadsPerWarp = [8, 4], warpsPerCTA = [1, 4], order = [0, 1]>
+// CHECK-LABEL: func.func @dot
+// CHECK: tile.dot %{{.*}}, %{{.*}}, %{{.*}} : tensor<64x128xf8E4M3FN, #blocked>, tensor<128x128xf8E4M3FN, #blocked1> -> tensor<64x128xf32, #tilegpu.mma<warpsPerCTA = [2, 2]>>
+func.func @dot(%a: !tile.ptr<f8E4M3FN> {tile.divisibility = 16 : i32},
+               %b: !tile.ptr<f8E4M3FN> {tile.divisibility = 16 : i32},
+               %out: !tile.ptr<f32> {tile.divisibility = 16 : i32}) {
+  %rm = tile.make_range {start = 0 : i32, end = 64 : i32} : tensor<64xi32>
+  %rk = tile.make_range {start = 0 : i32, end = 128 : i32} : tensor<128xi32>
+  %c128 = arith.constant dense<128> : tensor<64x1xi32>
+  %rows = tile.expand_dims %rm {axis = 1 : i32} : tensor<64xi32> -> tensor<64x1xi32>
+  %rowOffsets = arith.muli %rows, %c128 : tensor<64x1xi32>
+  %rowOffsetsB = tile.broadcast %rowOffsets : tensor<64x1xi32> -> tensor<64x128xi32>
+  %ks = tile.expand_dims %rk {axis = 0 : i32} : tensor<128xi32> -> tensor<1x128xi32>
+  %ksB = tile.broadcast %ks : tensor<1x128xi32> -> tensor<64x128xi32>
+  %aOffsets = arith.addi %rowOffsetsB, %ksB : tensor<64x128xi32>
+  %aBase = tile.splat %a : !tile.ptr<f8E4M3FN> -> tensor<64x128x!tile.ptr<f8E4M3FN>>
+  %aPtrs = tile.addptr %aBase, %aOffsets : tensor<64x128x!tile.ptr<f8E4M3FN>>, tensor<64x128xi32>
+  %av = tile.load %aPtrs : tensor<64x128x!tile.ptr<f8E4M3FN>> -> tensor<64x128xf8E4M3FN>
+  %kcol = tile.expand_dims %rk {axis = 1 : i32} : tensor<128xi32> -> tensor<128x1xi32>
+  %kcolB = tile.broadcast %kcol : tensor<128x1xi32> -> tensor<128x128xi32>
+  %ncol = tile.expand_dims %rk {axis = 0 : i32} : tensor<128xi32> -> tensor<1x128xi32>
+  %c128n = arith.constant dense<128> : tensor<1x128xi32>
+  %nOffsets = arith.muli %ncol, %c128n : tensor<1x128xi32>
+  %nOffsetsB = tile.broadcast %nOffsets : tensor<1x128xi32> -> tensor<128x128xi32>
+  %bOffsets = arith.addi %nOffsetsB, %kcolB : tensor<128x128xi32>
+  %bBase = tile.splat %b : !tile.ptr<f8E4M3FN> -> tensor<128x128x!tile.ptr<f8E4M3FN>>
+  %bPtrs = tile.addptr %bBase, %bOffsets : tensor<128x128x!tile.ptr<f8E4M3FN>>, tensor<128x128xi32>
+  %bv = tile.load %bPtrs : tensor<128x128x!tile.ptr<f8E4M3FN>> -> tensor<128x128xf8E4M3FN>
+  %zero = arith.constant dense<0.0> : tensor<64x128xf32>
+  %c = tile.dot %av, %bv, %zero : tensor<64x128xf8E4M3FN>, tensor<128x128xf8E4M3FN> -> tensor<64x128xf32>
+  // The result is stored where it lies: the store takes the mma layout.
+  %sm = tile.make_range {start = 0 : i32, end = 64 : i32} : tensor<64xi32>
+  %sn = tile.make_range {start = 0 : i32, end = 128 : i32} : tensor<128xi32>
+  %srow = tile.expand_dims %sm {axis = 1 : i32} : tensor<64xi32> -> tensor<64x1xi32>
+  %scol = tile.expand_dims %sn {axis = 0 : i32} : tensor<128xi32> -> tensor<1x128xi32>
+  %srowOffsets = arith.muli %srow, %c128 : tensor<64x1xi32>
+  %srowB = tile.broadcast %srowOffsets : tensor<64x1xi32> -> tensor<64x128xi32>
+  %scolB = tile.broadcast %scol : tensor<1x128xi32> -> tensor<64x128xi32>
+  %sOffsets = arith.addi %srowB, %scolB : tensor<64x128xi32>
+  %outBase = tile.splat %out : !tile.ptr<f32> -> tensor<64x128x!tile.ptr<f32>>
+  %outPtrs = tile.addptr %outBase, %sOffsets : tensor<64x128x!tile.ptr<f32>>, tensor<64x128xi32>
+  // CHECK: tile.store %{{.*}}, %{{.*}} : tensor<64x128x!tile.ptr<f32>, #tilegpu.mma<warpsPerCTA = [2, 2]>>, tensor<64x128xf32, #tilegpu.mma<warpsPerCTA = [2, 2]>>
+  tile.store %outPtrs, %c : tensor<64x128x!tile.ptr<f32>>, tensor<64x128xf32>
   return
 }

@@ -70,3 +70,35 @@ func.func @fptrunc_not_narrower(%a: tensor<4xf16>) {
   %r = tile.fptrunc_sat %a : tensor<4xf16> -> tensor<4xf16>
   return
 }
+
+// -----
+
+func.func @dot_inner_mismatch(%a: tensor<32x64xbf16>, %b: tensor<32x32xbf16>, %c: tensor<32x32xf32>) {
+  // expected-error @+1 {{a is [32,64] and b is [32,32]: a's columns must equal b's rows}}
+  %r = tile.dot %a, %b, %c : tensor<32x64xbf16>, tensor<32x32xbf16> -> tensor<32x32xf32>
+  return
+}
+
+// -----
+
+func.func @dot_mixed_widths(%a: tensor<32x32xf8E4M3FN>, %b: tensor<32x32xbf16>, %c: tensor<32x32xf32>) {
+  // expected-error @+1 {{operands are f8E4M3FN and bf16; dot takes fp8 x fp8 (e4m3/e5m2), bf16 x bf16 or f16 x f16}}
+  %r = tile.dot %a, %b, %c : tensor<32x32xf8E4M3FN>, tensor<32x32xbf16> -> tensor<32x32xf32>
+  return
+}
+
+// -----
+
+func.func @dot_fp8_k_too_small(%a: tensor<16x16xf8E4M3FN>, %b: tensor<16x16xf8E5M2>, %c: tensor<16x16xf32>) {
+  // expected-error @+1 {{K at least 32}}
+  %r = tile.dot %a, %b, %c : tensor<16x16xf8E4M3FN>, tensor<16x16xf8E5M2> -> tensor<16x16xf32>
+  return
+}
+
+// -----
+
+func.func @dot_acc_not_f32(%a: tensor<16x16xf16>, %b: tensor<16x16xf16>, %c: tensor<16x16xf16>) {
+  // expected-error @+1 {{the accumulator must be f32}}
+  %r = tile.dot %a, %b, %c : tensor<16x16xf16>, tensor<16x16xf16> -> tensor<16x16xf16>
+  return
+}

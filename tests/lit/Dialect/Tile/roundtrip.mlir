@@ -33,3 +33,13 @@ func.func @ops(%x: !tile.ptr<bf16>, %y: !tile.ptr<f8E4M3FN>, %m: i32) {
   tile.store %yp, %q mask %mask : tensor<128x!tile.ptr<f8E4M3FN>>, tensor<128xf8E4M3FN>, tensor<128xi1>
   return
 }
+
+// CHECK-LABEL: func.func @dot
+func.func @dot(%a: tensor<64x128xf8E4M3FN>, %b: tensor<128x32xf8E5M2>, %c: tensor<64x32xf32>,
+               %x: tensor<16x16xbf16>, %y: tensor<16x16xbf16>, %z: tensor<16x16xf32>) -> (tensor<64x32xf32>, tensor<16x16xf32>) {
+  // CHECK: tile.dot %{{.*}}, %{{.*}}, %{{.*}} : tensor<64x128xf8E4M3FN>, tensor<128x32xf8E5M2> -> tensor<64x32xf32>
+  %r = tile.dot %a, %b, %c : tensor<64x128xf8E4M3FN>, tensor<128x32xf8E5M2> -> tensor<64x32xf32>
+  // CHECK: tile.dot %{{.*}}, %{{.*}}, %{{.*}} : tensor<16x16xbf16>, tensor<16x16xbf16> -> tensor<16x16xf32>
+  %s = tile.dot %x, %y, %z : tensor<16x16xbf16>, tensor<16x16xbf16> -> tensor<16x16xf32>
+  return %r, %s : tensor<64x32xf32>, tensor<16x16xf32>
+}

@@ -137,5 +137,51 @@ LogicalResult FpTruncSatOp::verify() {
   return success();
 }
 
+namespace tessel::tile {
+
+int64_t minDotK(Type operandElement) {
+  return operandElement.getIntOrFloatBitWidth() == 8 ? 32 : 16;
+}
+
+std::string diagnoseDot(RankedTensorType a, RankedTensorType b, RankedTensorType acc) {
+  auto shapeText = [](RankedTensorType type) { return shapeString(type); };
+  if (a.getRank() != 2 || b.getRank() != 2 || acc.getRank() != 2)
+    return "operands must be 2-D tiles, got a " + shapeText(a) + ", b " + shapeText(b) +
+           " and acc " + shapeText(acc);
+  int64_t m = a.getDimSize(0), k = a.getDimSize(1), n = b.getDimSize(1);
+  if (b.getDimSize(0) != k)
+    return "a is " + shapeText(a) + " and b is " + shapeText(b) +
+           ": a's columns must equal b's rows";
+  if (acc.getDimSize(0) != m || acc.getDimSize(1) != n)
+    return "acc is " + shapeText(acc) + " but a x b is [" + std::to_string(m) + "," +
+           std::to_string(n) + "]";
+  if (!acc.getElementType().isF32())
+    return "the accumulator must be f32";
+  Type ea = a.getElementType(), eb = b.getElementType();
+  auto isFp8 = [](Type t) { return isa<Float8E4M3FNType, Float8E5M2Type>(t); };
+  bool ok = (isFp8(ea) && isFp8(eb)) || (ea.isBF16() && eb.isBF16()) || (ea.isF16() && eb.isF16());
+  if (!ok) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    os << "operands are " << ea << " and " << eb
+       << "; dot takes fp8 x fp8 (e4m3/e5m2), bf16 x bf16 or f16 x f16";
+    return text;
+  }
+  if (m < 16 || n < 16 || k < minDotK(ea))
+    return "a " + shapeText(a) + " x b " + shapeText(b) + " is smaller than one tensor-core "
+           "instruction: M and N must be at least 16 and K at least " +
+           std::to_string(minDotK(ea));
+  return "";
+}
+
+} // namespace tessel::tile
+
+LogicalResult DotOp::verify() {
+  std::string problem = diagnoseDot(getA().getType(), getB().getType(), getAcc().getType());
+  if (!problem.empty())
+    return emitOpError(problem);
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "tessel/Dialect/Tile/IR/TileOps.cpp.inc"

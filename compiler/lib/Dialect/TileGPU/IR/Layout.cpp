@@ -22,6 +22,11 @@ std::optional<DistributedLayout> DistributedLayout::get(RankedTensorType type) {
         ++d;
     encoding = slice.getParent();
   }
+  if (auto mma = dyn_cast_or_null<MmaEncodingAttr>(encoding)) {
+    layout.mma_ = mma;
+    encoding = BlockedEncodingAttr::get(type.getContext(), {2, 2}, {8, 4}, mma.getWarpsPerCTA(),
+                                        {1, 0});
+  }
   auto blocked = dyn_cast_or_null<BlockedEncodingAttr>(encoding);
   if (!blocked || blocked.getRank() != layout.rootShape_.size())
     return std::nullopt;
@@ -71,7 +76,8 @@ int64_t DistributedLayout::linearElement(ArrayRef<int64_t> coords) const {
 
 int64_t DistributedLayout::elementOffset(unsigned d, int64_t k) const {
   int64_t block = contiguousPerThread(d);
-  return (k / block) * ctaTile(d) + k % block;
+  int64_t step = stridedElements(d) ? root_.getThreadsPerWarp()[d] : 1;
+  return (k / block) * ctaTile(d) + (k % block) * step;
 }
 
 int64_t DistributedLayout::distinctLanes(unsigned d) const {
@@ -87,13 +93,16 @@ int64_t DistributedLayout::distinctWarps(unsigned d) const {
 }
 
 BlockedEncodingAttr getDefaultBlockedEncoding(MLIRContext *context, ArrayRef<int64_t> shape,
-                                              unsigned elementBytes, unsigned numWarps) {
+                                              unsigned elementBytes, unsigned numWarps,
+                                              std::optional<unsigned> contiguousDim) {
   unsigned rank = shape.size();
   SmallVector<unsigned> spt(rank, 1), tpw(rank, 1), wpc(rank, 1), order;
+  unsigned last = contiguousDim.value_or(rank - 1);
+  order.push_back(last);
   for (int d = rank - 1; d >= 0; --d)
-    order.push_back(d);
-  // 16 bytes per thread along the contiguous (last) dimension.
-  unsigned last = rank - 1;
+    if (unsigned(d) != last)
+      order.push_back(d);
+  // 16 bytes per thread along the contiguous dimension.
   spt[last] = std::max<int64_t>(1, std::min<int64_t>(16 / elementBytes, shape[last]));
   // Lanes: fill the last dimension first, then the ones before it.
   unsigned lanesLeft = 32;
@@ -115,6 +124,23 @@ BlockedEncodingAttr getDefaultBlockedEncoding(MLIRContext *context, ArrayRef<int
   }
   wpc[order.front()] *= warpsLeft;
   return BlockedEncodingAttr::get(context, spt, tpw, wpc, order);
+}
+
+MmaEncodingAttr getMmaEncoding(MLIRContext *context, int64_t m, int64_t n, unsigned numWarps) {
+  int64_t piecesM = m / 16, piecesN = n / 8;
+  unsigned wm = 1, wn = 1;
+  while (wm * wn < numWarps) {
+    // Split the longer side of a warp's share, rows on a tie: square
+    // shares read the least shared memory per instruction.
+    bool canM = piecesM / (wm * 2) >= 1, canN = piecesN / (wn * 2) >= 1;
+    if (canM && (!canN || m / wm >= n / wn))
+      wm *= 2;
+    else if (canN)
+      wn *= 2;
+    else
+      return nullptr;
+  }
+  return MmaEncodingAttr::get(context, {wm, wn});
 }
 
 RankedTensorType withEncoding(RankedTensorType type, Attribute encoding) {

@@ -82,16 +82,27 @@ LogicalResult BlockedEncodingAttr::verify(function_ref<InFlightDiagnostic()> emi
   return success();
 }
 
+LogicalResult MmaEncodingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                      ArrayRef<unsigned> warpsPerCTA) {
+  if (warpsPerCTA.size() != 2)
+    return emitError() << "mma layout is 2-D: warpsPerCTA needs 2 entries";
+  if (!isPowerOfTwo(warpsPerCTA[0]) || !isPowerOfTwo(warpsPerCTA[1]))
+    return emitError() << "mma warpsPerCTA must be powers of two";
+  return success();
+}
+
 LogicalResult SliceEncodingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                         unsigned dim, Attribute parent) {
   unsigned parentRank;
   if (auto blocked = dyn_cast<BlockedEncodingAttr>(parent))
     parentRank = blocked.getRank();
+  else if (isa<MmaEncodingAttr>(parent))
+    parentRank = 2;
   else if (auto slice = dyn_cast<SliceEncodingAttr>(parent))
     parentRank = 0; // checked through the tile's rank by DistributedLayout
   else
     return emitError() << "slice parent must be a tilegpu layout";
-  if (isa<BlockedEncodingAttr>(parent) && dim >= parentRank)
+  if (isa<BlockedEncodingAttr, MmaEncodingAttr>(parent) && dim >= parentRank)
     return emitError() << "slice dim " << dim << " out of range for parent of rank "
                        << parentRank;
   return success();

@@ -1,6 +1,8 @@
 // The tile dialect: program-level tile operations (see TileDialect.td).
 #pragma once
 
+#include <string>
+
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Dialect.h"
@@ -20,4 +22,15 @@
 namespace tessel::tile {
 /// The pointee of a pointer or of a tile of pointers.
 mlir::Type getPointeeType(mlir::Type ptrLike);
+
+/// Attribute of an scf.for: how many iterations' loads the compiler may keep
+/// in flight (the DSL's LoopOptions::numStages).
+inline constexpr llvm::StringLiteral kNumStagesAttrName = "tile.num_stages";
+
+/// What is wrong with `a` x `b` + `acc` as a tile.dot (see its description),
+/// or the empty string when nothing is. Shared by the verifier and the DSL.
+std::string diagnoseDot(mlir::RankedTensorType a, mlir::RankedTensorType b,
+                        mlir::RankedTensorType acc);
+/// K of the smallest tensor-core instruction for an operand element type.
+int64_t minDotK(mlir::Type operandElement);
 } // namespace tessel::tile

@@ -194,4 +194,31 @@ def Tile_FpTruncSatOp : Tile_Op<"fptrunc_sat", [Pure, SameOperandsAndResultShape
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Matrix multiplication
+//===----------------------------------------------------------------------===//
+
+def Tile_DotOp : Tile_Op<"dot", [Pure, AllTypesMatch<["acc", "result"]>]> {
+  let summary = "acc + a · b on 2-D tiles, accumulated in fp32";
+  let description = [{
+    `a` is M x K, `b` is K x N and `acc` and the result M x N f32. The
+    operands are both fp8 (e4m3 or e5m2, which may be mixed), both bf16 or
+    both f16; every product is exact in fp32 and the sum is accumulated in
+    fp32. The order of the additions is the tensor core's and is not
+    specified: results agree with an exact sum to fp32 rounding error, not
+    bit for bit. M and N are at least 16, K at least 16 (32 for fp8): the
+    shape of one tensor-core instruction.
+
+    Example:
+    `%c = tile.dot %a, %b, %acc : tensor<64x128xf8E4M3FN>, tensor<128x64xf8E4M3FN>
+    -> tensor<64x64xf32>`
+  }];
+  let arguments = (ins Tile_FloatTensor:$a, Tile_FloatTensor:$b, Tile_FloatTensor:$acc);
+  let results = (outs Tile_FloatTensor:$result);
+  let assemblyFormat = [{
+    $a `,` $b `,` $acc attr-dict `:` type($a) `,` type($b) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // TESSEL_DIALECT_TILE_IR_TILEOPS_TD

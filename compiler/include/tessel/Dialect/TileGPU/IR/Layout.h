@@ -2,7 +2,9 @@
 //
 // Every encoding reduces to a blocked layout (the "root") over a root shape:
 // a slice layout is its parent's layout over the tile's shape with extent 1
-// re-inserted at the sliced dimension. A thread's elements are enumerated in
+// re-inserted at the sliced dimension, and the mma layout is a blocked one
+// whose two rows per thread lie 8 apart ("strided rows", see
+// MmaEncodingAttr). A thread's elements are enumerated in
 // root coordinates; the functions below are the single definition of that
 // enumeration, shared by the lowering to LLVM and by the layout passes.
 #pragma once
@@ -19,6 +21,12 @@ public:
   static std::optional<DistributedLayout> get(mlir::RankedTensorType type);
 
   BlockedEncodingAttr root() const { return root_; }
+  /// The mma layout the root stands for, or null.
+  MmaEncodingAttr mma() const { return mma_; }
+  /// Whether a thread's elements along root dimension d lie above its lanes
+  /// (element e at e * threadsPerWarp, as the mma layout's rows) rather than
+  /// next to each other below them (e, as in a blocked layout).
+  bool stridedElements(unsigned rootDim) const { return mma_ && rootDim == 0; }
   /// The tile's shape with extent 1 re-inserted at every sliced dimension.
   llvm::ArrayRef<int64_t> rootShape() const { return rootShape_; }
   /// For each dimension of the tile, the root dimension it is.
@@ -42,6 +50,8 @@ public:
   /// (rep * ctaTile + threadCoord * sizePerThread + e) mod S, split into the
   /// part that depends only on k (returned) and the thread's offset
   /// threadCoord * sizePerThread, which the caller adds before the modulo.
+  /// With strided elements: rep * ctaTile + e * threadsPerWarp, and the
+  /// thread's offset is warpCoord * threadsPerWarp * sizePerThread + laneCoord.
   int64_t elementOffset(unsigned rootDim, int64_t k) const;
 
   /// How many distinct thread coordinates along a root dimension hold
@@ -51,16 +61,26 @@ public:
 
 private:
   BlockedEncodingAttr root_;
+  MmaEncodingAttr mma_;
   llvm::SmallVector<int64_t> rootShape_;
   llvm::SmallVector<unsigned> tileDimToRootDim_;
 };
 
 /// The default blocked layout for a tile of the given shape and element size:
-/// each thread owns up to 16 contiguous bytes along the last dimension, lanes
-/// then warps fill the last dimension first.
+/// each thread owns up to 16 contiguous bytes along `contiguousDim` (the
+/// dimension consecutive in memory; the last one by default), lanes then
+/// warps fill that dimension first.
 BlockedEncodingAttr getDefaultBlockedEncoding(mlir::MLIRContext *context,
                                               llvm::ArrayRef<int64_t> shape,
-                                              unsigned elementBytes, unsigned numWarps);
+                                              unsigned elementBytes, unsigned numWarps,
+                                              std::optional<unsigned> contiguousDim = {});
+
+/// The mma layout for an M x N accumulator over `numWarps` warps: warps go
+/// where the tile has the most 16 x 8 pieces left to split, so that each
+/// warp's share is as square as the tile allows. Fails (null) when the tile
+/// has fewer 16 x 8 pieces than warps.
+MmaEncodingAttr getMmaEncoding(mlir::MLIRContext *context, int64_t m, int64_t n,
+                               unsigned numWarps);
 
 /// The same tensor type with another encoding.
 mlir::RankedTensorType withEncoding(mlir::RankedTensorType type, mlir::Attribute encoding);

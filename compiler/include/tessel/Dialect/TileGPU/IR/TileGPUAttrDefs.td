@@ -45,6 +45,27 @@ def TileGPU_BlockedEncodingAttr : TileGPU_Attr<"BlockedEncoding", "blocked"> {
   }];
 }
 
+def TileGPU_MmaEncodingAttr : TileGPU_Attr<"MmaEncoding", "mma"> {
+  let summary = "The accumulator layout of mma.sync m16n8 instructions";
+  let description = [{
+    A 2-D f32 tile as the tensor cores' `mma.sync.m16n8kK` instructions hold
+    their accumulators: warps tile the result in 16 x 8 pieces,
+    `warpsPerCTA = [wm, wn]` of them side by side (warp w at row block w / wn,
+    column block w % wn), repeated to cover the tile. In each 16 x 8 piece,
+    lane l holds rows l / 4 and l / 4 + 8 and columns 2 (l % 4) and
+    2 (l % 4) + 1.
+
+    It is the blocked layout sizePerThread = [2, 2], threadsPerWarp = [8, 4],
+    warpsPerCTA = [wm, wn], order = [1, 0], except that a thread's two rows
+    lie 8 apart (above the lanes) instead of next to each other.
+
+    Example: `#tilegpu.mma<warpsPerCTA = [2, 2]>`
+  }];
+  let parameters = (ins ArrayRefParameter<"unsigned">:$warpsPerCTA);
+  let assemblyFormat = "`<` `warpsPerCTA` `=` `[` $warpsPerCTA `]` `>`";
+  let genVerifyDecl = 1;
+}
+
 def TileGPU_SliceEncodingAttr : TileGPU_Attr<"SliceEncoding", "slice"> {
   let summary = "The layout of a tile that lost dimension `dim` of its parent's";
   let description = [{

@@ -1,0 +1,143 @@
+// fp8_gemm throughput on the DeepSeek-V3 shapes. Usage:
+//   tessel-bench-gemm [--json FILE] [--m M]... [--config BLOCK_M,BLOCK_N,BLOCK_K,STAGES,WARPS]...
+// TFLOP/s counts 2 * M * N * K per call; times are medians of event-timed
+// launches after warm-up. Without --config, the library's default config.
+#include "tessel/kernels/Kernels.h"
+#include "tessel/runtime/Device.h"
+#include "tessel/runtime/Stream.h"
+#include "tessel/runtime/Tensor.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <random>
+
+using namespace tessel;
+using runtime::Tensor;
+
+namespace {
+
+double medianMs(const std::function<Status()> &run, int repeats) {
+  for (int i = 0; i < 3; ++i)
+    run().check();
+  runtime::Event start = runtime::Event::create().value();
+  runtime::Event stop = runtime::Event::create().value();
+  std::vector<double> times;
+  for (int i = 0; i < repeats; ++i) {
+    start.record(nullptr).check();
+    run().check();
+    stop.record(nullptr).check();
+    stop.synchronize().check();
+    times.push_back(stop.elapsedMsSince(start).value());
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+/// Random e4m3 codes of moderate magnitude (no NaN codes).
+Tensor randomFp8(std::vector<int64_t> shape, uint32_t seed) {
+  Tensor tensor = Tensor::empty(DType::F8E4M3, std::move(shape)).value();
+  std::vector<uint8_t> host(tensor.view().numel());
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> code(0, 0x5F); // |v| <= 2^4 * 1.875
+  for (uint8_t &v : host)
+    v = uint8_t(code(rng) | (rng() & 0x80));
+  tensor.copyFromHost(host).check();
+  return tensor;
+}
+
+Tensor randomScales(std::vector<int64_t> shape, uint32_t seed) {
+  Tensor tensor = Tensor::empty(DType::F32, std::move(shape)).value();
+  std::vector<float> host(tensor.view().numel());
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> scale(0.5f, 1.0f);
+  for (float &v : host)
+    v = scale(rng) / 64.0f;
+  tensor.copyFromHost(host).check();
+  return tensor;
+}
+
+int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::string jsonPath;
+  std::vector<int64_t> ms;
+  std::vector<kernels::KernelConfig> configs;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--json" && i + 1 < argc) {
+      jsonPath = argv[++i];
+    } else if (arg == "--m" && i + 1 < argc) {
+      ms.push_back(std::stoll(argv[++i]));
+    } else if (arg == "--config" && i + 1 < argc) {
+      int bm, bn, bk, stages, warps;
+      if (std::sscanf(argv[++i], "%d,%d,%d,%d,%d", &bm, &bn, &bk, &stages, &warps) != 5) {
+        fmt::print(stderr, "--config takes BLOCK_M,BLOCK_N,BLOCK_K,STAGES,WARPS\n");
+        return 2;
+      }
+      configs.push_back({{{"BLOCK_M", bm}, {"BLOCK_N", bn}, {"BLOCK_K", bk}, {"NUM_STAGES", stages}},
+                         unsigned(warps)});
+    } else {
+      fmt::print(stderr, "usage: tessel-bench-gemm [--json FILE] [--m M]... "
+                         "[--config BM,BN,BK,STAGES,WARPS]...\n");
+      return 2;
+    }
+  }
+  if (ms.empty())
+    ms = {128, 4096};
+  if (configs.empty())
+    configs.push_back({});
+  Expected<runtime::Device> device = runtime::Device::open(0);
+  if (!device) {
+    fmt::print(stderr, "tessel-bench-gemm needs a GPU: {}\n", device.error().message());
+    return 1;
+  }
+  fmt::print("device: {} ({})\n", device->name(), device->arch());
+  const std::pair<int64_t, int64_t> shapes[] = {{2112, 7168}, {24576, 1536}, {32768, 512},
+                                               {7168, 16384}, {4096, 7168},  {7168, 2048}};
+  nlohmann::json json;
+  fmt::print("{:>6} {:>6} {:>6}  {:<22} {:>9} {:>9}\n", "M", "N", "K", "config", "ms",
+             "TFLOP/s");
+  for (auto [n, k] : shapes) {
+    Tensor b = randomFp8({n, k}, 2);
+    Tensor bScale = randomScales({ceilDiv(n, 128), ceilDiv(k, 128)}, 3);
+    for (int64_t m : ms) {
+      Tensor a = randomFp8({m, k}, 1);
+      Tensor aScale = randomScales({m, ceilDiv(k, 128)}, 4);
+      Tensor c = Tensor::empty(DType::BF16, {m, n}).value();
+      for (const kernels::KernelConfig &config : configs) {
+        std::string name = "default";
+        if (!config.constants.empty())
+          name = fmt::format("{}x{}x{} s{} w{}", config.constants.at("BLOCK_M"),
+                             config.constants.at("BLOCK_N"), config.constants.at("BLOCK_K"),
+                             config.constants.at("NUM_STAGES"), config.numWarps);
+        Status first = kernels::fp8Gemm(a.view(), aScale.view(), b.view(), bScale.view(),
+                                        c.view(), config);
+        if (!first) {
+          fmt::print("{:>6} {:>6} {:>6}  {:<22} failed: {}\n", m, n, k, name,
+                     first.error().message());
+          continue;
+        }
+        double ms = medianMs(
+            [&] {
+              return kernels::fp8Gemm(a.view(), aScale.view(), b.view(), bScale.view(),
+                                      c.view(), config);
+            },
+            20);
+        double tflops = 2.0 * double(m) * double(n) * double(k) / (ms * 1e-3) / 1e12;
+        fmt::print("{:>6} {:>6} {:>6}  {:<22} {:>9.3f} {:>9.1f}\n", m, n, k, name, ms, tflops);
+        json["gemm"].push_back({{"m", m}, {"n", n}, {"k", k}, {"config", name}, {"ms", ms},
+                                {"tflops", tflops}});
+      }
+    }
+  }
+  if (!jsonPath.empty())
+    std::ofstream(jsonPath) << json.dump(2) << "\n";
+  return 0;
+}

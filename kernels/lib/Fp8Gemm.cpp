@@ -1,0 +1,86 @@
+// fp8_gemm: c = a · bᵀ with DeepSeek-V3's fine-grained scales (the seed's
+// fp8_gemm_kernel). A program computes a BLOCK_M x BLOCK_N tile of c, stepping
+// through K by BLOCK_K; each step's product is scaled by the a and b scales of
+// its 128-wide K block and added into fp32 registers, outside the tensor
+// core's accumulator (whose own accumulation of fp8 products is not fp32 on
+// every GPU).
+#include "tessel/dsl/DSL.h"
+#include "tessel/kernels/Definitions.h"
+
+namespace tessel::kernels {
+namespace {
+
+/// Rows and columns of a, b and their scales per scale block.
+constexpr int64_t kScaleBlock = 128;
+
+void fp8GemmBody(const dsl::KernelScope &kernel) {
+  using namespace dsl;
+  Value a = kernel.arg("a"), aScale = kernel.arg("a_s"), b = kernel.arg("b");
+  Value bScale = kernel.arg("b_s"), c = kernel.arg("c");
+  Value m = kernel.arg("m"), n = kernel.arg("n"), k = kernel.arg("k");
+  int64_t blockM = kernel.constant("BLOCK_M"), blockN = kernel.constant("BLOCK_N");
+  int64_t blockK = kernel.constant("BLOCK_K");
+  int stages = int(kernel.constant("NUM_STAGES"));
+
+  // Rows and columns past the edges wrap around: every load is in bounds
+  // without a mask, and the store below drops what they compute.
+  Value rows = (programId(0) * blockM + arange(0, blockM)) % m;
+  Value cols = (programId(1) * blockN + arange(0, blockN)) % n;
+  Value ks = arange(0, blockK);
+  Value scaleBlocksK = cdiv(k, kScaleBlock);
+
+  Value aTile = a + rows.col() * k + ks.row();  // [BLOCK_M, BLOCK_K]
+  Value bTile = b + cols.row() * k + ks.col();  // [BLOCK_K, BLOCK_N]: b transposed
+  Value aScales = aScale + rows * scaleBlocksK; // [BLOCK_M]
+  Value bScales = bScale + cols / int64_t(kScaleBlock) * scaleBlocksK; // [BLOCK_N]
+
+  Value steps = cdiv(k, blockK);
+  Value acc = zeros({blockM, blockN}, DType::F32);
+  acc = forRange(0, steps, 1, {acc},
+                 [&](const Value &step, const std::vector<Value> &carried) {
+                   Value offset = step * blockK;
+                   Value kLeft = k - offset;
+                   Value av = load(aTile + offset, ks.row() < kLeft, 0);
+                   Value bv = load(bTile + offset, ks.col() < kLeft, 0);
+                   // BLOCK_K divides the scale block: one scale per step.
+                   Value scaleColumn = offset / int64_t(kScaleBlock);
+                   Value sa = load(aScales + scaleColumn), sb = load(bScales + scaleColumn);
+                   return std::vector<Value>{carried[0] + dot(av, bv) * sa.col() * sb.row()};
+                 },
+                 LoopOptions{stages})[0];
+
+  Value outRows = programId(0) * blockM + arange(0, blockM);
+  Value outCols = programId(1) * blockN + arange(0, blockN);
+  store(c + outRows.col() * n + outCols.row(), acc.to(DType::BF16),
+        (outRows.col() < m) & (outCols.row() < n));
+}
+
+} // namespace
+
+const dsl::KernelDefinition &fp8GemmKernel() {
+  static const dsl::KernelDefinition kernel = [] {
+    dsl::KernelDefinition kernel;
+    kernel.name = "fp8_gemm";
+    kernel.description = "a e4m3[m, k], a_s f32[m, ceil(k/128)], b e4m3[n, k], "
+                         "b_s f32[ceil(n/128), ceil(k/128)] -> c bf16[m, n] = "
+                         "sum over 128-wide k blocks of (a_blk . b_blk^T) * a_s * b_s";
+    kernel.params = {dsl::Param::pointer("a", DType::F8E4M3),
+                     dsl::Param::pointer("a_s", DType::F32),
+                     dsl::Param::pointer("b", DType::F8E4M3),
+                     dsl::Param::pointer("b_s", DType::F32),
+                     dsl::Param::pointer("c", DType::BF16),
+                     dsl::Param::scalar("m", DType::I32),
+                     dsl::Param::scalar("n", DType::I32),
+                     dsl::Param::scalar("k", DType::I32)};
+    kernel.constants = {{"BLOCK_M", 64, "rows of c per program (>= 16)"},
+                        {"BLOCK_N", 128, "columns of c per program (>= 16)"},
+                        {"BLOCK_K", 128, "k per step: 32, 64 or 128 (divides the scale block)"},
+                        {"NUM_STAGES", 2, "k steps whose loads are in flight at once"}};
+    kernel.body = fp8GemmBody;
+    kernel.numWarps = 4;
+    return kernel;
+  }();
+  return kernel;
+}
+
+} // namespace tessel::kernels

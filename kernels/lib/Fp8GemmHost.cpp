@@ -1,0 +1,119 @@
+// Host side of fp8_gemm: argument checks, config and grid, launch.
+#include "ArgumentChecks.h"
+#include "Launching.h"
+#include "tessel/kernels/Definitions.h"
+
+namespace tessel::kernels {
+namespace {
+
+constexpr const char *kKernel = "fp8_gemm";
+constexpr int64_t kScaleBlock = 128;
+
+using detail::ceilDiv;
+using detail::checkShape;
+using detail::checkTensor;
+
+/// The sizes of a checked problem.
+struct GemmShape {
+  int64_t m, n, k;
+};
+
+/// Checks the inputs (the allocating form runs this before allocating c).
+Expected<GemmShape> checkInputs(const runtime::TensorView &a, const runtime::TensorView &aScale,
+                                const runtime::TensorView &b, const runtime::TensorView &bScale) {
+  if (Status ok = checkTensor(kKernel, "a", a, {DType::F8E4M3}, 1, 8); !ok)
+    return ok.error();
+  if (Status ok = checkTensor(kKernel, "a_s", aScale, {DType::F32}, 1, 8); !ok)
+    return ok.error();
+  if (Status ok = checkTensor(kKernel, "b", b, {DType::F8E4M3}, 2, 2); !ok)
+    return ok.error();
+  if (Status ok = checkTensor(kKernel, "b_s", bScale, {DType::F32}, 2, 2); !ok)
+    return ok.error();
+  int64_t k = a.shape.back(), n = b.shape[0];
+  if (k == 0 || n == 0)
+    return Error(fmt::format("{}: a has shape {} and b {}: n and k must be at least 1", kKernel,
+                             detail::shapeText(a.shape), detail::shapeText(b.shape)));
+  if (b.shape[1] != k)
+    return Error(fmt::format("{}: a has shape {} and b {}: b must be [n, k] with the k of a",
+                             kKernel, detail::shapeText(a.shape), detail::shapeText(b.shape)));
+  std::vector<int64_t> aScaleShape = a.shape;
+  aScaleShape.back() = ceilDiv(k, kScaleBlock);
+  if (Status ok = checkShape(kKernel, "a_s", aScale, aScaleShape); !ok)
+    return ok.error();
+  if (Status ok =
+          checkShape(kKernel, "b_s", bScale, {ceilDiv(n, kScaleBlock), ceilDiv(k, kScaleBlock)});
+      !ok)
+    return ok.error();
+  return GemmShape{a.numel() / k, n, k};
+}
+
+std::vector<int64_t> outputShape(const runtime::TensorView &a, int64_t n) {
+  std::vector<int64_t> shape = a.shape;
+  shape.back() = n;
+  return shape;
+}
+
+Status checkConfig(const dsl::LaunchSpec &spec) {
+  auto value = [&](const char *name) { return detail::constantOr(spec, name, 0); };
+  for (const char *name : {"BLOCK_M", "BLOCK_N"}) {
+    int64_t size = value(name);
+    if (size < 16 || size > 256 || (size & (size - 1)))
+      return Error(fmt::format("{}: {} must be a power of two in [16, 256], got {}", kKernel,
+                               name, size));
+  }
+  int64_t blockK = value("BLOCK_K");
+  if (blockK != 32 && blockK != 64 && blockK != 128)
+    return Error(fmt::format("{}: BLOCK_K must be 32, 64 or 128 (it divides the 128-wide "
+                             "scale block), got {}",
+                             kKernel, blockK));
+  int64_t stages = value("NUM_STAGES");
+  if (stages < 1 || stages > 8)
+    return Error(fmt::format("{}: NUM_STAGES must be in [1, 8], got {}", kKernel, stages));
+  return Status::success();
+}
+
+} // namespace
+
+Status fp8Gemm(const runtime::TensorView &a, const runtime::TensorView &aScale,
+               const runtime::TensorView &b, const runtime::TensorView &bScale,
+               const runtime::TensorView &c, const KernelConfig &config,
+               const runtime::Stream *stream) {
+  Expected<GemmShape> shape = checkInputs(a, aScale, b, bScale);
+  if (!shape)
+    return shape.error();
+  if (Status ok = checkTensor(kKernel, "c", c, {DType::BF16}, 1, 8); !ok)
+    return ok;
+  if (Status ok = checkShape(kKernel, "c", c, outputShape(a, shape->n)); !ok)
+    return ok;
+  dsl::LaunchSpec spec = detail::launchSpec(
+      config, {{"BLOCK_M", 64}, {"BLOCK_N", 128}, {"BLOCK_K", 128}, {"NUM_STAGES", 2}},
+      fp8GemmKernel().numWarps);
+  if (Status ok = checkConfig(spec); !ok)
+    return ok;
+  if (shape->m == 0)
+    return Status::success();
+  int64_t blockM = spec.constants["BLOCK_M"], blockN = spec.constants["BLOCK_N"];
+  spec.grid = {detail::gridExtent(ceilDiv(shape->m, blockM), kKernel),
+               detail::gridExtent(ceilDiv(shape->n, blockN), kKernel), 1};
+  return detail::launchOn(fp8GemmKernel(), spec,
+                          {a, aScale, b, bScale, c, dsl::LaunchArg::i32(int32_t(shape->m)),
+                           dsl::LaunchArg::i32(int32_t(shape->n)),
+                           dsl::LaunchArg::i32(int32_t(shape->k))},
+                          stream);
+}
+
+Expected<runtime::Tensor> fp8Gemm(const runtime::TensorView &a, const runtime::TensorView &aScale,
+                                  const runtime::TensorView &b, const runtime::TensorView &bScale,
+                                  const KernelConfig &config, const runtime::Stream *stream) {
+  Expected<GemmShape> shape = checkInputs(a, aScale, b, bScale);
+  if (!shape)
+    return shape.error();
+  Expected<runtime::Tensor> c = runtime::Tensor::empty(DType::BF16, outputShape(a, shape->n));
+  if (!c)
+    return c.error();
+  if (Status ok = fp8Gemm(a, aScale, b, bScale, c->view(), config, stream); !ok)
+    return ok.error();
+  return std::move(*c);
+}
+
+} // namespace tessel::kernels
