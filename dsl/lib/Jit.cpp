@@ -44,12 +44,14 @@ std::string encodeEntry(const CompiledKernel &kernel, std::string_view cubin) {
   nlohmann::json header = {{"kernel", kernel.name},
                            {"arch", kernel.arch},
                            {"num_threads", kernel.numThreads},
+                           {"shared_bytes", kernel.sharedBytes},
                            {"cubin_bytes", cubin.size()}};
   return header.dump() + "\n" + std::string(cubin);
 }
 
 struct DecodedEntry {
   std::string kernel;
+  unsigned sharedBytes;
   std::string_view cubin;
 };
 
@@ -61,12 +63,14 @@ std::optional<DecodedEntry> decodeEntry(std::string_view payload) {
   nlohmann::json header =
       nlohmann::json::parse(payload.substr(0, newline), nullptr, /*allow_exceptions=*/false);
   if (!header.is_object() || !header.contains("kernel") || !header["kernel"].is_string() ||
-      !header.contains("cubin_bytes") || !header["cubin_bytes"].is_number_unsigned())
+      !header.contains("cubin_bytes") || !header["cubin_bytes"].is_number_unsigned() ||
+      !header.contains("shared_bytes") || !header["shared_bytes"].is_number_unsigned())
     return std::nullopt;
   std::string_view cubin = payload.substr(newline + 1);
   if (cubin.size() != header["cubin_bytes"].get<size_t>() || cubin.empty())
     return std::nullopt;
-  return DecodedEntry{header["kernel"].get<std::string>(), cubin};
+  return DecodedEntry{header["kernel"].get<std::string>(), header["shared_bytes"].get<unsigned>(),
+                      cubin};
 }
 
 /// Identifies the compiled code of a kernel's body without running it: the
@@ -196,7 +200,7 @@ std::optional<runtime::Function> Jit::loadFromDisk(const std::string &key,
     Expected<runtime::Module> module = runtime::Module::loadImage(entry->cubin, kernel.name);
     if (module) {
       Expected<runtime::Function> function = module->function(kernel.name);
-      if (function) {
+      if (function && function->requireSharedMemory(entry->sharedBytes)) {
         ++stats_.diskHits;
         return *function;
       }
@@ -266,7 +270,12 @@ Expected<runtime::Function> Jit::loadFromDiskOrCompile(const KernelDefinition &k
   Expected<runtime::Module> module = runtime::Module::loadImage(*cubin, kernel.name);
   if (!module)
     return module.error();
-  return module->function(compiled->name);
+  Expected<runtime::Function> function = module->function(compiled->name);
+  if (!function)
+    return function.error();
+  if (Status ok = function->requireSharedMemory(compiled->sharedBytes); !ok)
+    return ok.error();
+  return function;
 }
 
 namespace {

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace tessel::runtime {
 namespace {
 
@@ -41,11 +43,12 @@ Status launch(const Function &function, const LaunchConfig &config, const Kernel
     return Error(fmt::format("cannot launch an empty Function ({})", config.describe()));
 
   const DriverApi &api = function.driver()->api();
+  unsigned sharedBytes = std::max(config.sharedBytes, function.requiredSharedBytes());
   // cuLaunchKernel only reads the argument storage, but its prototype takes
   // void** for historical reasons.
   CUresult result =
       api.launchKernel(static_cast<CUfunction>(function.handle()), gx, gy, gz, bx, by, bz,
-                       config.sharedBytes, streamHandle(stream ? stream->handle() : nullptr),
+                       sharedBytes, streamHandle(stream ? stream->handle() : nullptr),
                        const_cast<void **>(args.pointers()), nullptr);
   if (result == CUDA_SUCCESS) [[likely]]
     return Status::success();

@@ -181,6 +181,15 @@ Status Function::setMaxDynamicSharedMemory(int bytes) const {
   return Status::success();
 }
 
+Status Function::requireSharedMemory(unsigned bytes) {
+  constexpr unsigned kDefaultLimit = 48 * 1024;
+  if (bytes > kDefaultLimit)
+    if (Status ok = setMaxDynamicSharedMemory(int(bytes)); !ok)
+      return ok;
+  requiredSharedBytes_ = bytes;
+  return Status::success();
+}
+
 Expected<int> Function::attribute(int cuAttribute, const char *attributeName) const {
   if (!valid())
     return Error(fmt::format("cannot query {} of an empty Function", attributeName));

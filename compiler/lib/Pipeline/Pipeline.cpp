@@ -2,6 +2,7 @@
 
 #include "tessel/Compiler/Registration.h"
 #include "tessel/Conversion/Passes.h"
+#include "tessel/Dialect/TileGPU/IR/TileGPU.h"
 #include "tessel/Target/PTX.h"
 
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
@@ -189,6 +190,9 @@ private:
     kernel.name = kernelName();
     kernel.arch = options_.arch;
     kernel.numThreads = options_.numWarps * 32;
+    if (auto bytes = module_->getAttrOfType<mlir::IntegerAttr>(
+            tessel::tilegpu::TileGPUDialect::kSharedBytesAttrName))
+      kernel.sharedBytes = unsigned(bytes.getInt());
     kernel.stageText = print(module_);
     return kernel;
   }

@@ -48,6 +48,8 @@ struct CompiledKernel {
   std::string arch;
   std::string ptx;
   unsigned numThreads = 0;  ///< threads per program
+  /// Dynamic shared memory every launch must provide, in bytes.
+  unsigned sharedBytes = 0;
   /// IR of the last stage run when compilation stopped early (`stopAfter`).
   std::string stageText;
 };

@@ -37,6 +37,16 @@ int parseComputeCapability(StringRef target) {
   return value;
 }
 
+/// Shared memory one block may use after opting in (CUDA C Programming
+/// Guide, "Technical Specifications per Compute Capability").
+int64_t maxSharedBytesPerBlock(int capability) {
+  if (capability >= 90)
+    return 227 * 1024;
+  if (capability == 80 || capability == 87)
+    return 163 * 1024;
+  return 99 * 1024;
+}
+
 struct ConvertTileGPUToLLVM
     : public tessel::impl::ConvertTileGPUToLLVMBase<ConvertTileGPUToLLVM> {
   void runOnOperation() override {
@@ -50,27 +60,32 @@ struct ConvertTileGPUToLLVM
       return signalPassFailure();
     }
 
-    // The shared-memory scratch serves one op at a time: size it for the largest.
+    // The shared-memory scratch serves one op at a time: size it for the
+    // largest. It is dynamic shared memory (`.extern .shared`), so that it
+    // may exceed the 48 KiB of static shared memory; every launch provides
+    // the size recorded on the module.
     int64_t scratch = 0;
     module.walk([&](Operation *op) { scratch = std::max(scratch, scratchBytes(op)); });
-    // Static shared memory ends at 48 KiB; more needs the dynamic kind.
-    constexpr int64_t kMaxStaticShared = 48 * 1024;
-    if (scratch > kMaxStaticShared) {
+    int capability = parseComputeCapability(targetAttr.getValue());
+    int64_t limit = maxSharedBytesPerBlock(capability);
+    if (scratch > limit) {
       module.emitError("the kernel needs ")
-          << scratch << " bytes of shared memory, more than the " << kMaxStaticShared
-          << " available statically: use smaller tiles";
+          << scratch << " bytes of shared memory, more than the " << limit << " a block of "
+          << targetAttr.getValue() << " may use: use smaller tiles or fewer stages";
       return signalPassFailure();
     }
+    OpBuilder builder(module.getBodyRegion());
+    module->setAttr(tilegpu::TileGPUDialect::kSharedBytesAttrName,
+                    builder.getI32IntegerAttr(int32_t(scratch)));
     if (scratch > 0) {
-      OpBuilder builder(module.getBodyRegion());
-      auto arrayType = LLVM::LLVMArrayType::get(builder.getIntegerType(8), scratch);
+      auto arrayType = LLVM::LLVMArrayType::get(builder.getIntegerType(8), 0);
       LLVM::GlobalOp::create(builder, module.getLoc(), arrayType, /*isConstant=*/false,
-                             LLVM::Linkage::Internal, kScratchSymbol, Attribute(),
+                             LLVM::Linkage::External, kScratchSymbol, Attribute(),
                              /*alignment=*/16, /*addrSpace=*/3);
     }
 
     AxisInfoAnalysis axisInfo(module);
-    LoweringContext ctx{axisInfo, parseComputeCapability(targetAttr.getValue()),
+    LoweringContext ctx{axisInfo, capability,
                         unsigned(numWarpsAttr.getInt()), kScratchSymbol};
     TileTypeConverter converter(context);
 

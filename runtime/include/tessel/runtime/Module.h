@@ -34,6 +34,12 @@ public:
   /// needed above 48 KiB. Applies to the kernel, so to every copy of this
   /// handle.
   Status setMaxDynamicSharedMemory(int bytes) const;
+  /// Makes every launch of this handle (and its copies) provide `bytes` of
+  /// dynamic shared memory, which the kernel's code uses; opts the kernel in
+  /// above 48 KiB.
+  Status requireSharedMemory(unsigned bytes);
+  /// Dynamic shared memory every launch provides, in bytes.
+  unsigned requiredSharedBytes() const { return requiredSharedBytes_; }
   /// Registers per thread, as ptxas allocated them.
   Expected<int> numRegisters() const;
   /// The most threads per block a launch may use, given the registers.
@@ -51,6 +57,7 @@ private:
   const Driver *driver_ = nullptr;
   void *handle_ = nullptr;
   std::string name_;
+  unsigned requiredSharedBytes_ = 0;
 };
 
 /// A module loaded into the current context (cuModuleLoadDataEx), unloaded

@@ -20,6 +20,9 @@ def TileGPU_Dialect : Dialect {
   let extraClassDeclaration = [{
     static constexpr llvm::StringLiteral kNumWarpsAttrName = "tilegpu.num_warps";
     static constexpr llvm::StringLiteral kTargetAttrName = "tilegpu.target";
+    /// Bytes of dynamic shared memory every launch must provide (set when
+    /// lowering to LLVM).
+    static constexpr llvm::StringLiteral kSharedBytesAttrName = "tilegpu.shared_bytes";
     static constexpr int kThreadsPerWarp = 32;
     void registerAttributes();
   }];
