@@ -69,6 +69,12 @@ Status checkConfig(const dsl::LaunchSpec &spec) {
   int64_t stages = value("NUM_STAGES");
   if (stages < 1 || stages > 8)
     return Error(fmt::format("{}: NUM_STAGES must be in [1, 8], got {}", kKernel, stages));
+  // Each warp owns at least one 16 x 8 tensor-core piece of the tile.
+  int64_t pieces = value("BLOCK_M") / 16 * (value("BLOCK_N") / 8);
+  if (pieces < spec.numWarps)
+    return Error(fmt::format("{}: a BLOCK_M x BLOCK_N = {} x {} tile has {} tensor-core pieces "
+                             "of 16 x 8, fewer than the {} warps",
+                             kKernel, value("BLOCK_M"), value("BLOCK_N"), pieces, spec.numWarps));
   return Status::success();
 }
 

@@ -5,6 +5,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -77,7 +78,8 @@ AxisInfoAnalysis::AxisInfoAnalysis(Operation *root) {
       facts_[arg] = info;
     }
   });
-  root->walk([&](Operation *op) { visit(op); });
+  // Pre-order: a loop's induction variable is known before its body.
+  root->walk<WalkOrder::PreOrder>([&](Operation *op) { visit(op); });
 }
 
 AxisInfo AxisInfoAnalysis::get(Value value) const {
@@ -87,6 +89,14 @@ AxisInfo AxisInfoAnalysis::get(Value value) const {
 }
 
 void AxisInfoAnalysis::visit(Operation *op) {
+  if (auto loop = dyn_cast<scf::ForOp>(op)) {
+    // lower + i * step: divisible by what divides both.
+    AxisInfo info = unknown(loop.getInductionVar().getType());
+    info.divisibility[0] = gcd(get(loop.getLowerBound()).divisibility[0],
+                               get(loop.getStep()).divisibility[0]);
+    facts_[loop.getInductionVar()] = info;
+    return;
+  }
   if (op->getNumResults() != 1)
     return;
   Value result = op->getResult(0);

@@ -139,6 +139,7 @@ public:
     mlir::PassManager gpuPasses(module_.getContext());
     gpuPasses.addPass(createConvertTileToTileGPU(
         ConvertTileToTileGPUOptions{options_.numWarps, options_.arch}));
+    gpuPasses.addPass(createPipelineLoads());
     if (mlir::failed(gpuPasses.run(module_)))
       return fail(Stage::TileGPU, "layout assignment failed");
     dump(Stage::TileGPU, print(module_), "mlir");

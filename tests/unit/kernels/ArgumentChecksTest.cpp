@@ -20,6 +20,8 @@ using runtime::TensorView;
 constexpr std::uint64_t kFakePtr = 0x1000;
 constexpr std::uint64_t kOtherFakePtr = 0x2000;
 constexpr std::uint64_t kThirdFakePtr = 0x3000;
+constexpr std::uint64_t kFourthFakePtr = 0x4000;
+constexpr std::uint64_t kFifthFakePtr = 0x5000;
 
 TensorView contiguous(DType dtype, std::vector<std::int64_t> shape, std::uint64_t ptr = kFakePtr) {
   return TensorView::contiguous(ptr, dtype, std::move(shape));
@@ -347,6 +349,237 @@ TEST(WeightDequantArguments, AllocatingFormChecksInputsBeforeAllocating) {
   nullInput.devicePtr = 0;
   Expected<runtime::Tensor> nullQ = weightDequant(nullInput, args.s);
   EXPECT_TRUE(failsWith(nullQ, {"weight_dequant", "argument q", "device pointer is null"}));
+}
+
+//===----------------------------------------------------------------------===//
+// fp8_gemm
+//===----------------------------------------------------------------------===//
+
+/// Valid fp8_gemm arguments for c [m, n] = a [m, k] times b [n, k]
+/// transposed.
+struct Fp8GemmArgs {
+  TensorView a, aScale, b, bScale, c;
+
+  Fp8GemmArgs(std::int64_t m, std::int64_t n, std::int64_t k)
+      : a(contiguous(DType::F8E4M3, {m, k}, kFakePtr)),
+        aScale(contiguous(DType::F32, {m, (k + 127) / 128}, kOtherFakePtr)),
+        b(contiguous(DType::F8E4M3, {n, k}, kThirdFakePtr)),
+        bScale(contiguous(DType::F32, {(n + 127) / 128, (k + 127) / 128}, kFourthFakePtr)),
+        c(contiguous(DType::BF16, {m, n}, kFifthFakePtr)) {}
+
+  Status run(const KernelConfig &config = {}) const {
+    return fp8Gemm(a, aScale, b, bScale, c, config);
+  }
+};
+
+KernelConfig withConstant(const char *name, std::int64_t value) {
+  KernelConfig config;
+  config.constants[name] = value;
+  return config;
+}
+
+TEST(Fp8GemmArguments, RejectsBf16Activations) {
+  Fp8GemmArgs args(4, 256, 512);
+  args.a.dtype = DType::BF16;
+  EXPECT_TRUE(failsWith(args.run(), {"fp8_gemm", "argument a ", "dtype must be f8e4m3"}));
+}
+
+TEST(Fp8GemmArguments, RejectsE5M2Weight) {
+  Fp8GemmArgs args(4, 256, 512);
+  args.b.dtype = DType::F8E5M2;
+  EXPECT_TRUE(failsWith(args.run(), {"fp8_gemm", "argument b ", "dtype must be f8e4m3"}));
+}
+
+TEST(Fp8GemmArguments, RejectsActivationScalesOfWrongDType) {
+  Fp8GemmArgs args(4, 256, 512);
+  args.aScale.dtype = DType::BF16;
+  EXPECT_TRUE(failsWith(args.run(), {"fp8_gemm", "argument a_s", "dtype must be f32"}));
+}
+
+TEST(Fp8GemmArguments, RejectsWeightScalesOfWrongDType) {
+  Fp8GemmArgs args(4, 256, 512);
+  args.bScale.dtype = DType::F16;
+  EXPECT_TRUE(failsWith(args.run(), {"fp8_gemm", "argument b_s", "dtype must be f32"}));
+}
+
+TEST(Fp8GemmArguments, RejectsF32Output) {
+  Fp8GemmArgs args(4, 256, 512);
+  args.c.dtype = DType::F32;
+  EXPECT_TRUE(failsWith(args.run(), {"fp8_gemm", "argument c ", "dtype must be bf16"}));
+}
+
+TEST(Fp8GemmArguments, RejectsWeightWithAnotherK) {
+  Fp8GemmArgs args(4, 256, 512);
+  args.b = contiguous(DType::F8E4M3, {256, 384}, kThirdFakePtr);
+  EXPECT_TRUE(failsWith(args.run(), {"fp8_gemm", "a has shape [4, 512]", "b [256, 384]",
+                                     "b must be [n, k] with the k of a"}));
+}
+
+TEST(Fp8GemmArguments, RejectsWeightOfRankThree) {
+  Fp8GemmArgs args(4, 256, 512);
+  args.b = contiguous(DType::F8E4M3, {2, 128, 512}, kThirdFakePtr);
+  EXPECT_TRUE(failsWith(args.run(), {"fp8_gemm", "argument b ", "must have rank 2"}));
+}
+
+TEST(Fp8GemmArguments, RejectsActivationScalesForWholeBlocksOnly) {
+  // k = 300: two whole 128-wide blocks and a tail, three scales per row.
+  Fp8GemmArgs args(4, 256, 300);
+  args.aScale = contiguous(DType::F32, {4, 2}, kOtherFakePtr);
+  EXPECT_TRUE(
+      failsWith(args.run(), {"fp8_gemm", "argument a_s", "shape [4, 2]", "expected [4, 3]"}));
+}
+
+TEST(Fp8GemmArguments, RejectsActivationScalesPerBlockOfRows) {
+  // a_s has a row per row of a (1 x 128 blocks), not one per 128 rows as
+  // b_s has.
+  Fp8GemmArgs args(256, 256, 512);
+  args.aScale = contiguous(DType::F32, {2, 4}, kOtherFakePtr);
+  EXPECT_TRUE(
+      failsWith(args.run(), {"fp8_gemm", "argument a_s", "shape [2, 4]", "expected [256, 4]"}));
+}
+
+TEST(Fp8GemmArguments, RejectsWeightScalesOfWrongShape) {
+  // n = 300, k = 200: three by two 128 x 128 blocks.
+  Fp8GemmArgs args(4, 300, 200);
+  args.bScale = contiguous(DType::F32, {2, 2}, kFourthFakePtr);
+  EXPECT_TRUE(
+      failsWith(args.run(), {"fp8_gemm", "argument b_s", "shape [2, 2]", "expected [3, 2]"}));
+}
+
+TEST(Fp8GemmArguments, RejectsWeightScalesPerRow) {
+  Fp8GemmArgs args(4, 256, 512);
+  args.bScale = contiguous(DType::F32, {256, 4}, kFourthFakePtr);
+  EXPECT_TRUE(
+      failsWith(args.run(), {"fp8_gemm", "argument b_s", "shape [256, 4]", "expected [2, 4]"}));
+}
+
+TEST(Fp8GemmArguments, RejectsNonContiguousActivations) {
+  Fp8GemmArgs args(4, 256, 512);
+  args.a.strides = {1, 4};
+  EXPECT_TRUE(failsWith(args.run(), {"fp8_gemm", "argument a ", "must be contiguous"}));
+}
+
+TEST(Fp8GemmArguments, RejectsTransposedWeight) {
+  // b given as a transposed view of a [k, n] tensor: the kernel reads rows
+  // of b along k, so the layout must be [n, k] row-major.
+  Fp8GemmArgs args(4, 256, 512);
+  args.b.strides = {1, 256};
+  EXPECT_TRUE(failsWith(args.run(), {"fp8_gemm", "argument b ", "strides [1, 256]",
+                                     "must be contiguous"}));
+}
+
+TEST(Fp8GemmArguments, RejectsNonContiguousScales) {
+  Fp8GemmArgs args(4, 256, 512);
+  args.bScale.strides = {8, 1};
+  EXPECT_TRUE(failsWith(args.run(), {"fp8_gemm", "argument b_s", "must be contiguous"}));
+}
+
+TEST(Fp8GemmArguments, RejectsNonContiguousOutput) {
+  Fp8GemmArgs args(4, 256, 512);
+  args.c.strides = {512, 1};
+  EXPECT_TRUE(failsWith(args.run(), {"fp8_gemm", "argument c ", "must be contiguous"}));
+}
+
+TEST(Fp8GemmArguments, RejectsNullPointers) {
+  // Each argument in turn; the trailing space tells "argument a (...)"
+  // from "argument a_s".
+  const struct {
+    TensorView Fp8GemmArgs::*member;
+    const char *name;
+  } cases[] = {{&Fp8GemmArgs::a, "argument a "},
+               {&Fp8GemmArgs::aScale, "argument a_s "},
+               {&Fp8GemmArgs::b, "argument b "},
+               {&Fp8GemmArgs::bScale, "argument b_s "},
+               {&Fp8GemmArgs::c, "argument c "}};
+  for (const auto &[member, name] : cases) {
+    Fp8GemmArgs args(4, 256, 512);
+    (args.*member).devicePtr = 0;
+    EXPECT_TRUE(failsWith(args.run(), {"fp8_gemm", name, "device pointer is null"}));
+  }
+}
+
+TEST(Fp8GemmArguments, RejectsOutputOfWrongShape) {
+  Fp8GemmArgs args(4, 256, 512);
+  args.c = contiguous(DType::BF16, {4, 512}, kFifthFakePtr);
+  EXPECT_TRUE(
+      failsWith(args.run(), {"fp8_gemm", "argument c ", "shape [4, 512]", "expected [4, 256]"}));
+}
+
+TEST(Fp8GemmArguments, ShapesFollowLeadingDimensionsOfA) {
+  // a [2, 3, 512]: a_s and c keep the leading dimensions; their flattened
+  // [6, ...] forms are rejected.
+  Fp8GemmArgs args(6, 256, 512);
+  args.a = contiguous(DType::F8E4M3, {2, 3, 512}, kFakePtr);
+  EXPECT_TRUE(
+      failsWith(args.run(), {"fp8_gemm", "argument a_s", "shape [6, 4]", "expected [2, 3, 4]"}));
+  args.aScale = contiguous(DType::F32, {2, 3, 4}, kOtherFakePtr);
+  EXPECT_TRUE(failsWith(args.run(),
+                        {"fp8_gemm", "argument c ", "shape [6, 256]", "expected [2, 3, 256]"}));
+}
+
+TEST(Fp8GemmArguments, RejectsEmptyK) {
+  Fp8GemmArgs args(4, 256, 0);
+  EXPECT_TRUE(failsWith(args.run(), {"fp8_gemm", "n and k must be at least 1"}));
+}
+
+TEST(Fp8GemmArguments, RejectsBlockRowsBelowSixteen) {
+  Fp8GemmArgs args(4, 256, 512);
+  EXPECT_TRUE(failsWith(args.run(withConstant("BLOCK_M", 8)),
+                        {"fp8_gemm", "BLOCK_M", "power of two", "got 8"}));
+}
+
+TEST(Fp8GemmArguments, RejectsBlockRowsThatAreNotAPowerOfTwo) {
+  Fp8GemmArgs args(4, 256, 512);
+  EXPECT_TRUE(failsWith(args.run(withConstant("BLOCK_M", 48)),
+                        {"fp8_gemm", "BLOCK_M", "power of two", "got 48"}));
+}
+
+TEST(Fp8GemmArguments, RejectsBlockColumnsAbove256) {
+  Fp8GemmArgs args(4, 256, 512);
+  EXPECT_TRUE(failsWith(args.run(withConstant("BLOCK_N", 512)),
+                        {"fp8_gemm", "BLOCK_N", "[16, 256]", "got 512"}));
+}
+
+TEST(Fp8GemmArguments, RejectsBlockKThatDoesNotDivideTheScaleBlock) {
+  // One scale per k step: BLOCK_K = 256 would span two scale blocks.
+  Fp8GemmArgs args(4, 256, 512);
+  EXPECT_TRUE(failsWith(args.run(withConstant("BLOCK_K", 256)),
+                        {"fp8_gemm", "BLOCK_K", "32, 64 or 128", "got 256"}));
+}
+
+TEST(Fp8GemmArguments, RejectsZeroStages) {
+  Fp8GemmArgs args(4, 256, 512);
+  EXPECT_TRUE(
+      failsWith(args.run(withConstant("NUM_STAGES", 0)), {"fp8_gemm", "NUM_STAGES", "got 0"}));
+}
+
+TEST(Fp8GemmArguments, EmptyActivationsSucceedWithoutLaunching) {
+  // m = 0: nothing to compute and no driver needed; a and c may be null.
+  Fp8GemmArgs args(0, 256, 512);
+  args.a.devicePtr = args.aScale.devicePtr = args.c.devicePtr = 0;
+  Status status = args.run();
+  EXPECT_TRUE(status) << status.error().message();
+}
+
+TEST(Fp8GemmArguments, AllocatingFormChecksInputsBeforeAllocating) {
+  // Allocating c needs the driver; bad inputs must be reported without it.
+  Fp8GemmArgs args(4, 256, 300);
+  Expected<runtime::Tensor> wrongScales =
+      fp8Gemm(args.a, contiguous(DType::F32, {4, 2}, kOtherFakePtr), args.b, args.bScale);
+  EXPECT_TRUE(failsWith(wrongScales, {"fp8_gemm", "argument a_s", "expected [4, 3]"}));
+  TensorView nullWeight = args.b;
+  nullWeight.devicePtr = 0;
+  Expected<runtime::Tensor> nullB = fp8Gemm(args.a, args.aScale, nullWeight, args.bScale);
+  EXPECT_TRUE(failsWith(nullB, {"fp8_gemm", "argument b ", "device pointer is null"}));
+}
+
+TEST(Fp8GemmArguments, AllocatingFormOfEmptyActivationsSucceeds) {
+  Expected<runtime::Tensor> c =
+      fp8Gemm(contiguous(DType::F8E4M3, {0, 300}, 0), contiguous(DType::F32, {0, 3}, 0),
+              contiguous(DType::F8E4M3, {200, 300}, kThirdFakePtr),
+              contiguous(DType::F32, {2, 3}, kFourthFakePtr));
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->shape(), (std::vector<std::int64_t>{0, 200}));
 }
 
 } // namespace

@@ -15,6 +15,9 @@ class SCFDialect;
 namespace mlir::cf {
 class ControlFlowDialect;
 }
+namespace mlir::arith {
+class ArithDialect;
+}
 namespace tessel::tilegpu {
 class TileGPUDialect;
 }

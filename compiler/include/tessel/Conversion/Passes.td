@@ -23,6 +23,21 @@ def ConvertTileToTileGPU : Pass<"convert-tile-to-tilegpu", "mlir::ModuleOp"> {
   ];
 }
 
+def PipelineLoads : Pass<"tilegpu-pipeline-loads", "mlir::ModuleOp"> {
+  let summary = "Overlaps the loads of later iterations with the dots of this one";
+  let description = [{
+    In an scf.for whose tile.dot operands are loaded in the loop, replaces
+    those loads with cp.async copies (tilegpu.async_copy) into a ring of
+    `tile.num_stages` shared-memory buffers per operand, issued S - 1
+    iterations ahead, and the dot with a tilegpu.dot_shared that reads its
+    operands from the ring (see PipelineLoads.cpp for the schedule and the
+    conditions a load must meet). Loops without the attribute take 3 stages;
+    fewer when the buffers would not fit in shared memory, none below 2.
+    Records the buffers' bytes on the module (tilegpu.pipeline_bytes).
+  }];
+  let dependentDialects = ["::tessel::tilegpu::TileGPUDialect", "::mlir::arith::ArithDialect"];
+}
+
 def ConvertTileGPUToLLVM : Pass<"convert-tilegpu-to-llvm", "mlir::ModuleOp"> {
   let summary = "Lowers distributed tiles to LLVM and NVVM operations";
   let description = [{

@@ -35,13 +35,11 @@ namespace {
 
 /// Bytes of one K step of one instruction in a fragment row.
 constexpr int64_t kStepBytes = 32;
-/// Padding after each row of an operand in shared memory.
-constexpr int64_t kRowPadBytes = 16;
-
 int64_t elementBytes(Type type) { return std::max(1u, type.getIntOrFloatBitWidth() / 8); }
 
-/// Shared-memory row pitch of an operand with `k` elements per row.
-int64_t rowPitch(int64_t k, Type element) { return k * elementBytes(element) + kRowPadBytes; }
+int64_t rowPitch(int64_t k, Type element) {
+  return sharedOperandPitch(k, unsigned(elementBytes(element)));
+}
 
 bool isFp8(Type type) { return isa<Float8E4M3FNType, Float8E5M2Type>(type); }
 
@@ -52,6 +50,165 @@ std::string ptxTypeName(Type type) {
     return "e5m2";
   return type.isBF16() ? "bf16" : "f16";
 }
+
+Value add(OpBuilder &b, Location loc, Value x, Value y) {
+  return LLVM::AddOp::create(b, loc, x, y);
+}
+Value mul(OpBuilder &b, Location loc, Value x, int64_t c) {
+  return LLVM::MulOp::create(b, loc, x, i32Constant(b, loc, c));
+}
+Value gep(OpBuilder &b, Location loc, Value base, Value byteOffset) {
+  return LLVM::GEPOp::create(b, loc, LLVM::LLVMPointerType::get(b.getContext(), 3),
+                             b.getI8Type(), base, ValueRange{byteOffset});
+}
+Value loadShared(OpBuilder &b, Location loc, Value base, Value laneOffset,
+                        int64_t constantOffset) {
+  Value offset = add(b, loc, laneOffset, i32Constant(b, loc, constantOffset));
+  return LLVM::LoadOp::create(b, loc, b.getI32Type(), gep(b, loc, base, offset),
+                              /*alignment=*/4);
+}
+
+std::string instructionName(Type a, Type b) {
+  if (isFp8(a))
+    return "mma.sync.aligned.m16n8k32.row.col.f32." + ptxTypeName(a) + "." + ptxTypeName(b) +
+           ".f32";
+  return "mma.sync.aligned.m16n8k16.row.col.f32." + ptxTypeName(a) + "." + ptxTypeName(b) +
+         ".f32";
+}
+
+/// One mma.sync with four A, two B and four C registers; returns D.
+SmallVector<Value> mmaSync(OpBuilder &b, Location loc, const std::string &instruction,
+                                  ArrayRef<Value> a, ArrayRef<Value> bFragment,
+                                  ArrayRef<Value> c) {
+  SmallVector<Value> operands(a.begin(), a.end());
+  operands.append(bFragment.begin(), bFragment.end());
+  operands.append(c.begin(), c.end());
+  Type f32 = b.getF32Type();
+  auto resultType = LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
+  std::string text = instruction +
+                     " {$0, $1, $2, $3}, {$4, $5, $6, $7}, {$8, $9}, {$10, $11, $12, $13};";
+  MLIRContext *context = b.getContext();
+  auto asmOp = LLVM::InlineAsmOp::create(
+      b, loc, resultType, operands, b.getStringAttr(text),
+      b.getStringAttr("=f,=f,=f,=f,r,r,r,r,r,r,0,1,2,3"), UnitAttr(), UnitAttr(),
+      LLVM::TailCallKindAttr::get(context, LLVM::tailcallkind::TailCallKind::None),
+      LLVM::AsmDialectAttr(), ArrayAttr());
+  return unpackElements(b, loc, asmOp.getRes());
+}
+
+/// Two f16x2 registers holding the four fp8 values of `word` exactly:
+/// bytes 0 and 1, then bytes 2 and 3.
+std::pair<Value, Value> fp8ToF16x2(OpBuilder &b, Location loc, Type fp8, Value word) {
+  auto half = [&](Value pair) { // pair = byte0 | byte1 << 16
+    if (isa<Float8E5M2Type>(fp8))
+      return Value(LLVM::ShlOp::create(b, loc, pair, i32Constant(b, loc, 8)));
+    // e4m3 s.eeee.mmm -> f16 s.0eeee.mmm0000000 is the value * 2^-8.
+    Value sign = LLVM::AndOp::create(b, loc, pair, i32Constant(b, loc, 0x00800080));
+    Value magnitude = LLVM::AndOp::create(b, loc, pair, i32Constant(b, loc, 0x007F007F));
+    Value bits = LLVM::OrOp::create(b, loc,
+                                    LLVM::ShlOp::create(b, loc, sign, i32Constant(b, loc, 8)),
+                                    LLVM::ShlOp::create(b, loc, magnitude, i32Constant(b, loc, 7)));
+    auto vectorType = VectorType::get({2}, b.getF16Type());
+    APFloat twoTo8 = b.getF16FloatAttr(256.0).getValue();
+    Value scale = LLVM::ConstantOp::create(b, loc, vectorType,
+                                           DenseElementsAttr::get(vectorType, {twoTo8, twoTo8}));
+    Value scaled =
+        LLVM::FMulOp::create(b, loc, LLVM::BitcastOp::create(b, loc, vectorType, bits), scale);
+    return Value(LLVM::BitcastOp::create(b, loc, b.getI32Type(), scaled));
+  };
+  // Bytes 0, 1 -> the halves of the first pair; bytes 2, 3 -> the second.
+  auto shr = [&](Value x, int64_t bits) {
+    return Value(LLVM::LShrOp::create(b, loc, x, i32Constant(b, loc, bits)));
+  };
+  auto shl = [&](Value x, int64_t bits) {
+    return Value(LLVM::ShlOp::create(b, loc, x, i32Constant(b, loc, bits)));
+  };
+  auto mask = [&](Value x, int64_t bits) {
+    return Value(LLVM::AndOp::create(b, loc, x, i32Constant(b, loc, bits)));
+  };
+  Value lo = LLVM::OrOp::create(b, loc, mask(word, 0xFF), shl(mask(word, 0xFF00), 8));
+  Value hi = LLVM::OrOp::create(b, loc, mask(shr(word, 16), 0xFF), shl(shr(word, 24), 16));
+  return {half(lo), half(hi)};
+}
+
+SmallVector<Value> mmaFp8ViaF16(OpBuilder &b, Location loc, Type aType, Type bType,
+                                       ArrayRef<Value> a, ArrayRef<Value> bFragment,
+                                       SmallVector<Value> c) {
+  const std::string f16 = "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32";
+  auto [a0lo, a0hi] = fp8ToF16x2(b, loc, aType, a[0]);
+  auto [a1lo, a1hi] = fp8ToF16x2(b, loc, aType, a[1]);
+  auto [a2lo, a2hi] = fp8ToF16x2(b, loc, aType, a[2]);
+  auto [a3lo, a3hi] = fp8ToF16x2(b, loc, aType, a[3]);
+  auto [b0lo, b0hi] = fp8ToF16x2(b, loc, bType, bFragment[0]);
+  auto [b1lo, b1hi] = fp8ToF16x2(b, loc, bType, bFragment[1]);
+  c = mmaSync(b, loc, f16, {a0lo, a1lo, a0hi, a1hi}, {b0lo, b0hi}, c);
+  return mmaSync(b, loc, f16, {a2lo, a3lo, a2hi, a3hi}, {b1lo, b1hi}, c);
+}
+
+
+} // namespace
+
+SmallVector<Value> emitMmaFromShared(OpBuilder &b, Location loc, const LoweringContext &ctx,
+                                     MmaEncodingAttr mma, Value base, Value bBase, int64_t pitch,
+                                     int64_t m, int64_t n, int64_t k, Type aElement,
+                                     Type bElement, SmallVector<Value> acc) {
+  Value tid = NVVM::ThreadIdXOp::create(b, loc, b.getI32Type());
+  Value lane = LLVM::AndOp::create(b, loc, tid, i32Constant(b, loc, 31));
+  Value warp = LLVM::LShrOp::create(b, loc, tid, i32Constant(b, loc, 5));
+  unsigned wm = mma.getWarpsPerCTA()[0], wn = mma.getWarpsPerCTA()[1];
+  Value warpM = LLVM::UDivOp::create(b, loc, warp, i32Constant(b, loc, wn));
+  Value warpN = LLVM::URemOp::create(b, loc, warp, i32Constant(b, loc, wn));
+  Value group = LLVM::LShrOp::create(b, loc, lane, i32Constant(b, loc, 2));
+  Value thread = LLVM::AndOp::create(b, loc, lane, i32Constant(b, loc, 3));
+  Value laneBytes = LLVM::ShlOp::create(b, loc, thread, i32Constant(b, loc, 2));
+  // First fragment row of this lane in A and B, in bytes.
+  Value aRow = add(b, loc, mul(b, loc, warpM, 16), group);
+  Value bRow = add(b, loc, mul(b, loc, warpN, 8), group);
+  Value aLane = add(b, loc, mul(b, loc, aRow, pitch), laneBytes);
+  Value bLane = add(b, loc, mul(b, loc, bRow, pitch), laneBytes);
+
+  int64_t repsM = m / (16 * wm), repsN = n / (8 * wn);
+  int64_t kSteps = k * elementBytes(aElement) / kStepBytes;
+  auto accIndex = [&](int64_t repM, int64_t half, int64_t repN, int64_t e) {
+    return (repN * 2 + e) + repsN * 2 * (repM * 2 + half);
+  };
+  bool fp8ViaF16 = isFp8(aElement) && ctx.computeCapability < 89;
+
+  for (int64_t step = 0; step < kSteps; ++step) {
+    int64_t stepBytes = step * kStepBytes;
+    SmallVector<SmallVector<Value>> aFragments, bFragments;
+    for (int64_t repM = 0; repM < repsM; ++repM) {
+      int64_t rowBytes = repM * 16 * wm * pitch;
+      auto at = [&](int64_t rows, int64_t bytes) {
+        return loadShared(b, loc, base, aLane, rowBytes + rows * pitch + stepBytes + bytes);
+      };
+      aFragments.push_back({at(0, 0), at(8, 0), at(0, 16), at(8, 16)});
+    }
+    for (int64_t repN = 0; repN < repsN; ++repN) {
+      int64_t rowBytes = repN * 8 * wn * pitch;
+      bFragments.push_back({loadShared(b, loc, bBase, bLane, rowBytes + stepBytes),
+                            loadShared(b, loc, bBase, bLane, rowBytes + stepBytes + 16)});
+    }
+    for (int64_t repM = 0; repM < repsM; ++repM)
+      for (int64_t repN = 0; repN < repsN; ++repN) {
+        int64_t slots[4] = {accIndex(repM, 0, repN, 0), accIndex(repM, 0, repN, 1),
+                            accIndex(repM, 1, repN, 0), accIndex(repM, 1, repN, 1)};
+        SmallVector<Value> c;
+        for (int64_t slot : slots)
+          c.push_back(acc[slot]);
+        if (fp8ViaF16)
+          c = mmaFp8ViaF16(b, loc, aElement, bElement, aFragments[repM], bFragments[repN], c);
+        else
+          c = mmaSync(b, loc, instructionName(aElement, bElement), aFragments[repM],
+                      bFragments[repN], c);
+        for (auto [slot, value] : llvm::zip(slots, c))
+          acc[slot] = value;
+      }
+  }
+  return acc;
+}
+
+namespace {
 
 struct DotOpLowering : public ConvertOpToLLVMPattern<tile::DotOp> {
   DotOpLowering(TileTypeConverter &converter, const LoweringContext &ctx)
@@ -79,83 +236,14 @@ struct DotOpLowering : public ConvertOpToLLVMPattern<tile::DotOp> {
     stageOperand(b, loc, op.getB().getType(), adaptor.getB(), bBase, pitch, /*kDim=*/0);
     NVVM::Barrier0Op::create(b, loc);
 
-    // 2-3. Fragments and instructions.
-    Value tid = NVVM::ThreadIdXOp::create(b, loc, b.getI32Type());
-    Value lane = LLVM::AndOp::create(b, loc, tid, i32Constant(b, loc, 31));
-    Value warp = LLVM::LShrOp::create(b, loc, tid, i32Constant(b, loc, 5));
-    unsigned wm = mma.getWarpsPerCTA()[0], wn = mma.getWarpsPerCTA()[1];
-    Value warpM = LLVM::UDivOp::create(b, loc, warp, i32Constant(b, loc, wn));
-    Value warpN = LLVM::URemOp::create(b, loc, warp, i32Constant(b, loc, wn));
-    Value group = LLVM::LShrOp::create(b, loc, lane, i32Constant(b, loc, 2));
-    Value thread = LLVM::AndOp::create(b, loc, lane, i32Constant(b, loc, 3));
-    Value laneBytes = LLVM::ShlOp::create(b, loc, thread, i32Constant(b, loc, 2));
-    // First fragment row of this lane in A and B, in bytes.
-    Value aRow = add(b, loc, mul(b, loc, warpM, 16), group);
-    Value bRow = add(b, loc, mul(b, loc, warpN, 8), group);
-    Value aLane = add(b, loc, mul(b, loc, aRow, pitch), laneBytes);
-    Value bLane = add(b, loc, mul(b, loc, bRow, pitch), laneBytes);
-
-    int64_t repsM = m / (16 * wm), repsN = n / (8 * wn);
-    int64_t kSteps = k * elementBytes(aElement) / kStepBytes;
-    SmallVector<Value> acc = unpackElements(b, loc, adaptor.getAcc());
-    auto accIndex = [&](int64_t repM, int64_t half, int64_t repN, int64_t e) {
-      return (repN * 2 + e) + repsN * 2 * (repM * 2 + half);
-    };
-    bool fp8ViaF16 = isFp8(aElement) && ctx_.computeCapability < 89;
-
-    for (int64_t step = 0; step < kSteps; ++step) {
-      int64_t stepBytes = step * kStepBytes;
-      SmallVector<SmallVector<Value>> aFragments, bFragments;
-      for (int64_t repM = 0; repM < repsM; ++repM) {
-        int64_t rowBytes = repM * 16 * wm * pitch;
-        auto at = [&](int64_t rows, int64_t bytes) {
-          return loadShared(b, loc, base, aLane, rowBytes + rows * pitch + stepBytes + bytes);
-        };
-        aFragments.push_back({at(0, 0), at(8, 0), at(0, 16), at(8, 16)});
-      }
-      for (int64_t repN = 0; repN < repsN; ++repN) {
-        int64_t rowBytes = repN * 8 * wn * pitch;
-        bFragments.push_back({loadShared(b, loc, bBase, bLane, rowBytes + stepBytes),
-                              loadShared(b, loc, bBase, bLane, rowBytes + stepBytes + 16)});
-      }
-      for (int64_t repM = 0; repM < repsM; ++repM)
-        for (int64_t repN = 0; repN < repsN; ++repN) {
-          int64_t slots[4] = {accIndex(repM, 0, repN, 0), accIndex(repM, 0, repN, 1),
-                              accIndex(repM, 1, repN, 0), accIndex(repM, 1, repN, 1)};
-          SmallVector<Value> c;
-          for (int64_t slot : slots)
-            c.push_back(acc[slot]);
-          if (fp8ViaF16)
-            c = mmaFp8ViaF16(b, loc, aElement, bElement, aFragments[repM], bFragments[repN], c);
-          else
-            c = mmaSync(b, loc, instructionName(aElement, bElement), aFragments[repM],
-                        bFragments[repN], c);
-          for (auto [slot, value] : llvm::zip(slots, c))
-            acc[slot] = value;
-        }
-    }
+    SmallVector<Value> acc = emitMmaFromShared(b, loc, ctx_, mma, base, bBase, pitch, m, n, k,
+                                               aElement, bElement,
+                                               unpackElements(b, loc, adaptor.getAcc()));
     rewriter.replaceOp(op, packElements(b, loc, getTypeConverter()->convertType(accType), acc));
     return success();
   }
 
 private:
-  static Value add(OpBuilder &b, Location loc, Value x, Value y) {
-    return LLVM::AddOp::create(b, loc, x, y);
-  }
-  static Value mul(OpBuilder &b, Location loc, Value x, int64_t c) {
-    return LLVM::MulOp::create(b, loc, x, i32Constant(b, loc, c));
-  }
-  static Value gep(OpBuilder &b, Location loc, Value base, Value byteOffset) {
-    return LLVM::GEPOp::create(b, loc, LLVM::LLVMPointerType::get(b.getContext(), 3),
-                               b.getI8Type(), base, ValueRange{byteOffset});
-  }
-  static Value loadShared(OpBuilder &b, Location loc, Value base, Value laneOffset,
-                          int64_t constantOffset) {
-    Value offset = add(b, loc, laneOffset, i32Constant(b, loc, constantOffset));
-    return LLVM::LoadOp::create(b, loc, b.getI32Type(), gep(b, loc, base, offset),
-                                /*alignment=*/4);
-  }
-
   /// Writes an operand's elements to shared memory at [row][k] with pitch
   /// `pitch` bytes, where `kDim` is the operand's K dimension. Runs of
   /// elements consecutive along K go out as one vector store of up to 16
@@ -186,83 +274,33 @@ private:
     }
   }
 
-  static std::string instructionName(Type a, Type b) {
-    if (isFp8(a))
-      return "mma.sync.aligned.m16n8k32.row.col.f32." + ptxTypeName(a) + "." + ptxTypeName(b) +
-             ".f32";
-    return "mma.sync.aligned.m16n8k16.row.col.f32." + ptxTypeName(a) + "." + ptxTypeName(b) +
-           ".f32";
-  }
+  const LoweringContext &ctx_;
+};
 
-  /// One mma.sync with four A, two B and four C registers; returns D.
-  static SmallVector<Value> mmaSync(OpBuilder &b, Location loc, const std::string &instruction,
-                                    ArrayRef<Value> a, ArrayRef<Value> bFragment,
-                                    ArrayRef<Value> c) {
-    SmallVector<Value> operands(a.begin(), a.end());
-    operands.append(bFragment.begin(), bFragment.end());
-    operands.append(c.begin(), c.end());
-    Type f32 = b.getF32Type();
-    auto resultType = LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
-    std::string text = instruction +
-                       " {$0, $1, $2, $3}, {$4, $5, $6, $7}, {$8, $9}, {$10, $11, $12, $13};";
-    MLIRContext *context = b.getContext();
-    auto asmOp = LLVM::InlineAsmOp::create(
-        b, loc, resultType, operands, b.getStringAttr(text),
-        b.getStringAttr("=f,=f,=f,=f,r,r,r,r,r,r,0,1,2,3"), UnitAttr(), UnitAttr(),
-        LLVM::TailCallKindAttr::get(context, LLVM::tailcallkind::TailCallKind::None),
-        LLVM::AsmDialectAttr(), ArrayAttr());
-    return unpackElements(b, loc, asmOp.getRes());
-  }
+/// tilegpu.dot_shared: the operands are already in the pipeline region,
+/// written by async copies that an async_wait has completed.
+struct DotSharedOpLowering : public ConvertOpToLLVMPattern<DotSharedOp> {
+  DotSharedOpLowering(TileTypeConverter &converter, const LoweringContext &ctx)
+      : ConvertOpToLLVMPattern(converter), ctx_(ctx) {}
 
-  /// Two f16x2 registers holding the four fp8 values of `word` exactly:
-  /// bytes 0 and 1, then bytes 2 and 3.
-  static std::pair<Value, Value> fp8ToF16x2(OpBuilder &b, Location loc, Type fp8, Value word) {
-    auto half = [&](Value pair) { // pair = byte0 | byte1 << 16
-      if (isa<Float8E5M2Type>(fp8))
-        return Value(LLVM::ShlOp::create(b, loc, pair, i32Constant(b, loc, 8)));
-      // e4m3 s.eeee.mmm -> f16 s.0eeee.mmm0000000 is the value * 2^-8.
-      Value sign = LLVM::AndOp::create(b, loc, pair, i32Constant(b, loc, 0x00800080));
-      Value magnitude = LLVM::AndOp::create(b, loc, pair, i32Constant(b, loc, 0x007F007F));
-      Value bits = LLVM::OrOp::create(b, loc,
-                                      LLVM::ShlOp::create(b, loc, sign, i32Constant(b, loc, 8)),
-                                      LLVM::ShlOp::create(b, loc, magnitude, i32Constant(b, loc, 7)));
-      auto vectorType = VectorType::get({2}, b.getF16Type());
-      APFloat twoTo8 = b.getF16FloatAttr(256.0).getValue();
-      Value scale = LLVM::ConstantOp::create(b, loc, vectorType,
-                                             DenseElementsAttr::get(vectorType, {twoTo8, twoTo8}));
-      Value scaled =
-          LLVM::FMulOp::create(b, loc, LLVM::BitcastOp::create(b, loc, vectorType, bits), scale);
-      return Value(LLVM::BitcastOp::create(b, loc, b.getI32Type(), scaled));
-    };
-    // Bytes 0, 1 -> the halves of the first pair; bytes 2, 3 -> the second.
-    auto shr = [&](Value x, int64_t bits) {
-      return Value(LLVM::LShrOp::create(b, loc, x, i32Constant(b, loc, bits)));
-    };
-    auto shl = [&](Value x, int64_t bits) {
-      return Value(LLVM::ShlOp::create(b, loc, x, i32Constant(b, loc, bits)));
-    };
-    auto mask = [&](Value x, int64_t bits) {
-      return Value(LLVM::AndOp::create(b, loc, x, i32Constant(b, loc, bits)));
-    };
-    Value lo = LLVM::OrOp::create(b, loc, mask(word, 0xFF), shl(mask(word, 0xFF00), 8));
-    Value hi = LLVM::OrOp::create(b, loc, mask(shr(word, 16), 0xFF), shl(shr(word, 24), 16));
-    return {half(lo), half(hi)};
+  LogicalResult matchAndRewrite(DotSharedOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto accType = op.getAcc().getType();
+    auto mma = dyn_cast<MmaEncodingAttr>(accType.getEncoding());
+    if (!mma)
+      return rewriter.notifyMatchFailure(op, "the accumulator is not in the mma layout");
+    Value region = pipelineBase(rewriter, loc, ctx_);
+    Value aBase = gep(rewriter, loc, region, adaptor.getAOffset());
+    Value bBase = gep(rewriter, loc, region, adaptor.getBOffset());
+    SmallVector<Value> acc = emitMmaFromShared(
+        rewriter, loc, ctx_, mma, aBase, bBase, int64_t(op.getPitch()), accType.getDimSize(0),
+        accType.getDimSize(1), int64_t(op.getK()), op.getAType(), op.getBType(),
+        unpackElements(rewriter, loc, adaptor.getAcc()));
+    rewriter.replaceOp(
+        op, packElements(rewriter, loc, getTypeConverter()->convertType(accType), acc));
+    return success();
   }
-
-  static SmallVector<Value> mmaFp8ViaF16(OpBuilder &b, Location loc, Type aType, Type bType,
-                                         ArrayRef<Value> a, ArrayRef<Value> bFragment,
-                                         SmallVector<Value> c) {
-    const std::string f16 = "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32";
-    auto [a0lo, a0hi] = fp8ToF16x2(b, loc, aType, a[0]);
-    auto [a1lo, a1hi] = fp8ToF16x2(b, loc, aType, a[1]);
-    auto [a2lo, a2hi] = fp8ToF16x2(b, loc, aType, a[2]);
-    auto [a3lo, a3hi] = fp8ToF16x2(b, loc, aType, a[3]);
-    auto [b0lo, b0hi] = fp8ToF16x2(b, loc, bType, bFragment[0]);
-    auto [b1lo, b1hi] = fp8ToF16x2(b, loc, bType, bFragment[1]);
-    c = mmaSync(b, loc, f16, {a0lo, a1lo, a0hi, a1hi}, {b0lo, b0hi}, c);
-    return mmaSync(b, loc, f16, {a2lo, a3lo, a2hi, a3hi}, {b1lo, b1hi}, c);
-  }
-
   const LoweringContext &ctx_;
 };
 
@@ -276,7 +314,7 @@ int64_t dotScratchBytes(tile::DotOp op) {
 
 void populateDotOpPatterns(TileTypeConverter &converter, RewritePatternSet &patterns,
                            const LoweringContext &ctx) {
-  patterns.add<DotOpLowering>(converter, ctx);
+  patterns.add<DotOpLowering, DotSharedOpLowering>(converter, ctx);
 }
 
 } // namespace tessel::lowering

@@ -21,8 +21,9 @@ namespace {
 
 unsigned storageBytes(Type pointee) { return std::max(1u, pointee.getIntOrFloatBitWidth() / 8); }
 
-/// Elements per vector access for a tile access through `ptr` with `mask`.
-int64_t vectorWidth(Value ptr, Value mask, const LoweringContext &ctx) {
+} // namespace
+
+int64_t accessVectorWidth(Value ptr, Value mask, const LoweringContext &ctx) {
   auto type = dyn_cast<RankedTensorType>(ptr.getType());
   if (!type)
     return 1;
@@ -41,6 +42,8 @@ int64_t vectorWidth(Value ptr, Value mask, const LoweringContext &ctx) {
     width = std::min<int64_t>(width, ctx.axisInfo.get(mask).constancy[d]);
   return std::max<int64_t>(1, std::bit_floor(uint64_t(width)));
 }
+
+namespace {
 
 SmallVector<Value> elementsOf(OpBuilder &b, Location loc, Value converted, Type original) {
   if (isa<RankedTensorType>(original))
@@ -89,7 +92,7 @@ struct LoadOpLowering : public ConvertOpToLLVMPattern<tile::LoadOp> {
       masks = elementsOf(rewriter, loc, adaptor.getMask(), original);
     if (op.getOther())
       others = elementsOf(rewriter, loc, adaptor.getOther(), original);
-    int64_t width = vectorWidth(op.getPtr(), op.getMask(), ctx_);
+    int64_t width = accessVectorWidth(op.getPtr(), op.getMask(), ctx_);
     unsigned bytes = storageBytes(storage);
     Type vectorType = VectorType::get({width}, storage);
 
@@ -142,7 +145,7 @@ struct StoreOpLowering : public ConvertOpToLLVMPattern<tile::StoreOp> {
     SmallVector<Value> masks;
     if (op.getMask())
       masks = elementsOf(rewriter, loc, adaptor.getMask(), original);
-    int64_t width = vectorWidth(op.getPtr(), op.getMask(), ctx_);
+    int64_t width = accessVectorWidth(op.getPtr(), op.getMask(), ctx_);
     unsigned bytes = storageBytes(storage);
     Type vectorType = VectorType::get({width}, storage);
 

@@ -133,4 +133,10 @@ Value scratchBase(OpBuilder &b, Location loc, const LoweringContext &ctx) {
                                    ctx.scratchSymbol);
 }
 
+Value pipelineBase(OpBuilder &b, Location loc, const LoweringContext &ctx) {
+  return LLVM::GEPOp::create(b, loc, LLVM::LLVMPointerType::get(b.getContext(), 3),
+                             b.getI8Type(), scratchBase(b, loc, ctx),
+                             ValueRange{i32Constant(b, loc, ctx.pipelineOffset)});
+}
+
 } // namespace tessel::lowering

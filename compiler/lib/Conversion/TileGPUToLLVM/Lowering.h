@@ -24,6 +24,9 @@ struct LoweringContext {
   unsigned numWarps;
   /// Symbol of the CTA's shared-memory scratch buffer.
   llvm::StringRef scratchSymbol;
+  /// Where the pipeline region (async copy buffers) starts in the scratch:
+  /// after the part that single ops use one at a time.
+  int64_t pipelineOffset = 0;
 };
 
 /// Converts tiles to structs of their per-thread elements, tile pointers to
@@ -68,6 +71,22 @@ mlir::Value isFirstReplica(mlir::OpBuilder &b, mlir::Location loc,
 
 /// Address of the shared-memory scratch buffer (addrspace 3).
 mlir::Value scratchBase(mlir::OpBuilder &b, mlir::Location loc, const LoweringContext &ctx);
+/// Address of the pipeline region of the scratch.
+mlir::Value pipelineBase(mlir::OpBuilder &b, mlir::Location loc, const LoweringContext &ctx);
+
+/// Elements per vector access for a tile access through `ptr` with `mask`
+/// (see LoadStoreOpsToLLVM.cpp).
+int64_t accessVectorWidth(mlir::Value ptr, mlir::Value mask, const LoweringContext &ctx);
+
+/// mma.sync over operands in shared memory: A as rows of K elements at
+/// `aBase`, B transposed (N rows of K elements) at `bBase`, both with row
+/// pitch `pitch`; `acc` holds the thread's accumulator elements in `mma`'s
+/// order. Returns the new accumulator elements.
+llvm::SmallVector<mlir::Value>
+emitMmaFromShared(mlir::OpBuilder &b, mlir::Location loc, const LoweringContext &ctx,
+                  tilegpu::MmaEncodingAttr mma, mlir::Value aBase, mlir::Value bBase,
+                  int64_t pitch, int64_t m, int64_t n, int64_t k, mlir::Type aElement,
+                  mlir::Type bElement, llvm::SmallVector<mlir::Value> acc);
 /// Bytes of scratch an op needs (0 when it needs none).
 int64_t scratchBytes(mlir::Operation *op);
 /// Bytes of scratch a tile.dot stages its operands in.
@@ -92,6 +111,8 @@ void populateReduceOpPatterns(TileTypeConverter &converter, mlir::RewritePattern
                               const LoweringContext &ctx);
 void populateDotOpPatterns(TileTypeConverter &converter, mlir::RewritePatternSet &patterns,
                            const LoweringContext &ctx);
+void populateAsyncCopyOpPatterns(TileTypeConverter &converter,
+                                 mlir::RewritePatternSet &patterns, const LoweringContext &ctx);
 void populateConvertLayoutOpPatterns(TileTypeConverter &converter,
                                      mlir::RewritePatternSet &patterns,
                                      const LoweringContext &ctx);

@@ -64,8 +64,15 @@ struct ConvertTileGPUToLLVM
     // largest. It is dynamic shared memory (`.extern .shared`), so that it
     // may exceed the 48 KiB of static shared memory; every launch provides
     // the size recorded on the module.
-    int64_t scratch = 0;
-    module.walk([&](Operation *op) { scratch = std::max(scratch, scratchBytes(op)); });
+    int64_t transient = 0;
+    module.walk([&](Operation *op) { transient = std::max(transient, scratchBytes(op)); });
+    // The pipeline region (buffers that live across a loop) follows.
+    int64_t pipelineOffset = llvm::alignTo(transient, 16);
+    int64_t pipelineBytes = 0;
+    if (auto attr = module->getAttrOfType<IntegerAttr>(
+            tilegpu::TileGPUDialect::kPipelineBytesAttrName))
+      pipelineBytes = attr.getInt();
+    int64_t scratch = pipelineBytes ? pipelineOffset + pipelineBytes : transient;
     int capability = parseComputeCapability(targetAttr.getValue());
     int64_t limit = maxSharedBytesPerBlock(capability);
     if (scratch > limit) {
@@ -85,8 +92,8 @@ struct ConvertTileGPUToLLVM
     }
 
     AxisInfoAnalysis axisInfo(module);
-    LoweringContext ctx{axisInfo, capability,
-                        unsigned(numWarpsAttr.getInt()), kScratchSymbol};
+    LoweringContext ctx{axisInfo, capability, unsigned(numWarpsAttr.getInt()), kScratchSymbol,
+                        pipelineOffset};
     TileTypeConverter converter(context);
 
     RewritePatternSet patterns(context);
@@ -95,6 +102,7 @@ struct ConvertTileGPUToLLVM
     populateLoadStoreOpPatterns(converter, patterns, ctx);
     populateReduceOpPatterns(converter, patterns, ctx);
     populateDotOpPatterns(converter, patterns, ctx);
+    populateAsyncCopyOpPatterns(converter, patterns, ctx);
     populateConvertLayoutOpPatterns(converter, patterns, ctx);
     populateFuncOpPatterns(converter, patterns, ctx);
     arith::populateArithToLLVMConversionPatterns(converter, patterns);

@@ -1,8 +1,9 @@
 // Assigns a distributed layout to every tile (see Passes.td).
 //
 // Layouts are solved, not guessed op by op:
-//  0. Tile constants, splats and ranges get a copy per use: they cost
-//     nothing to repeat and would otherwise tie unrelated tiles together.
+//  0. Index computations (ranges, splats, integer arithmetic on them) get a
+//     copy per use: they cost little to repeat and would otherwise tie
+//     unrelated tiles together.
 //  1. Tiles that must share one layout are grouped (union-find): the operands
 //     and results of elementwise ops, memory ops and loop-carried values.
 //  2. Reductions and expand_dims relate groups: the lower-rank side is a slice
@@ -21,6 +22,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/EquivalenceClasses.h"
 
 namespace tessel {
@@ -49,7 +51,7 @@ public:
       : func_(func), numWarps_(numWarps), axisInfo_(func) {}
 
   LogicalResult solve() {
-    rematerializeLeaves();
+    rematerializeIndices();
     collect();
     if (failed(assignMmaLayouts()))
       return failure();
@@ -66,24 +68,54 @@ private:
   }
   const void *leader(Value v) { return groups_.getLeaderValue(v.getAsOpaquePointer()); }
 
-  /// Gives every use of a tile constant, splat or range its own copy, so
-  /// that one constant shared by unrelated tiles (a row stride used for both
-  /// a dot operand and the output) does not force them into one layout.
-  void rematerializeLeaves() {
-    SmallVector<Operation *> leaves;
+  /// Whether `op` is a tile constant or splat, or computes an index tile
+  /// from nothing but those, ranges and other index tiles: integer
+  /// arithmetic that costs little to repeat (and is usually hoisted out of
+  /// loops).
+  static bool isIndexComputation(Operation *op) {
+    if (op->getNumResults() != 1 || op->getNumRegions() != 0 || !isMemoryEffectFree(op))
+      return false;
+    auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+    if (!type)
+      return false;
+    // Constants and splats of any type are free (a load's zero `other`).
+    if (isa<arith::ConstantOp, tile::SplatOp, tile::MakeRangeOp>(op))
+      return true;
+    if (!type.getElementType().isIntOrIndex())
+      return false;
+    if (op->getDialect() != op->getContext()->getLoadedDialect<arith::ArithDialect>() &&
+        !isa<tile::BroadcastOp, tile::ExpandDimsOp>(op))
+      return false;
+    for (Value operand : op->getOperands())
+      if (isTile(operand) && (!operand.getDefiningOp() ||
+                              !isIndexComputation(operand.getDefiningOp())))
+        return false;
+    return true;
+  }
+
+  /// Gives every use of an index computation (a constant, range or splat,
+  /// arithmetic on them) its own copy, so that one value shared by unrelated
+  /// tiles (the column numbers that address both B and B's scales, the zero
+  /// that masked loads of A and B return) does not force them into one
+  /// layout, which would cost a conversion where they meet.
+  void rematerializeIndices() {
+    SmallVector<Operation *> indices;
     func_.walk([&](Operation *op) {
-      if (isa<arith::ConstantOp, tile::SplatOp, tile::MakeRangeOp>(op) &&
-          op->getNumResults() == 1 && isTile(op->getResult(0)) && !op->getResult(0).hasOneUse())
-        leaves.push_back(op);
+      if (isIndexComputation(op))
+        indices.push_back(op);
     });
     OpBuilder builder(func_.getContext());
-    for (Operation *leaf : leaves) {
-      builder.setInsertionPointAfter(leaf);
+    // Users before producers: copying a user adds uses to its operands,
+    // which are split in turn.
+    for (Operation *op : llvm::reverse(indices)) {
+      if (op->getResult(0).hasOneUse() || op->getResult(0).use_empty())
+        continue;
+      builder.setInsertionPointAfter(op);
       SmallVector<OpOperand *> uses;
-      for (OpOperand &use : leaf->getResult(0).getUses())
+      for (OpOperand &use : op->getResult(0).getUses())
         uses.push_back(&use);
       for (OpOperand *use : llvm::drop_begin(uses))
-        use->set(builder.clone(*leaf)->getResult(0));
+        use->set(builder.clone(*op)->getResult(0));
     }
   }
 

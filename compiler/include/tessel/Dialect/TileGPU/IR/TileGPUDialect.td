@@ -23,6 +23,9 @@ def TileGPU_Dialect : Dialect {
     /// Bytes of dynamic shared memory every launch must provide (set when
     /// lowering to LLVM).
     static constexpr llvm::StringLiteral kSharedBytesAttrName = "tilegpu.shared_bytes";
+    /// Bytes of the pipeline region (async_copy buffers), which lies after
+    /// the scratch that single ops use one at a time.
+    static constexpr llvm::StringLiteral kPipelineBytesAttrName = "tilegpu.pipeline_bytes";
     static constexpr int kThreadsPerWarp = 32;
     void registerAttributes();
   }];

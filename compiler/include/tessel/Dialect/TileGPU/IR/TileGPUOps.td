@@ -23,4 +23,64 @@ def TileGPU_ConvertLayoutOp : Op<TileGPU_Dialect, "convert_layout",
   let hasFolder = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Software pipelining: asynchronous copies into shared memory and dots that
+// read their operands from there (created by tilegpu-pipeline-loads).
+//===----------------------------------------------------------------------===//
+
+def TileGPU_AsyncCopyOp : Op<TileGPU_Dialect, "async_copy",
+    [MemoryEffects<[MemRead<DefaultResource>, MemWrite<DefaultResource>]>]> {
+  let summary = "Starts copying a 2-D tile from global into shared memory (cp.async)";
+  let description = [{
+    Element (i0, i1) of the tile `ptr` points to lands in the pipeline region
+    of shared memory at byte `offset + row * pitch + k * sizeof(element)`,
+    where k is its index along `kDim` and row its index along the other
+    dimension. Elements whose `mask` is false are written as zero. The copy
+    completes asynchronously: see async_commit and async_wait.
+
+    Example: `tilegpu.async_copy %p to %off {kDim = 1 : i32, pitch = 144 : i64}
+      : tensor<64x128x!tile.ptr<f8E4M3FN>, #blocked>`
+  }];
+  let arguments = (ins Tile_PtrTensor:$ptr, Optional<Tile_BoolTensor>:$mask, I32:$offset,
+                       I32Attr:$kDim, I64Attr:$pitch);
+  let assemblyFormat = [{
+    $ptr (`mask` $mask^)? `to` $offset attr-dict `:` type($ptr) (`,` type($mask)^)?
+  }];
+}
+
+def TileGPU_AsyncCommitOp : Op<TileGPU_Dialect, "async_commit",
+    [MemoryEffects<[MemWrite<DefaultResource>]>]> {
+  let summary = "Closes the group of the async copies started since the last commit";
+  let assemblyFormat = "attr-dict";
+}
+
+def TileGPU_AsyncWaitOp : Op<TileGPU_Dialect, "async_wait",
+    [MemoryEffects<[MemRead<DefaultResource>, MemWrite<DefaultResource>]>]> {
+  let summary = "Waits until at most `pending` copy groups are in flight, then syncs the CTA";
+  let description = [{
+    After it, the shared memory written by every older group is visible to
+    every thread of the CTA (cp.async.wait_group, then bar.sync).
+  }];
+  let arguments = (ins I32Attr:$pending);
+  let assemblyFormat = "$pending attr-dict";
+}
+
+def TileGPU_DotSharedOp : Op<TileGPU_Dialect, "dot_shared",
+    [MemoryEffects<[MemRead<DefaultResource>]>, AllTypesMatch<["acc", "result"]>]> {
+  let summary = "tile.dot whose operands wait in shared memory";
+  let description = [{
+    `acc + A · B` where A (M x K, of `aType`) lies at byte `aOffset` of the
+    pipeline region as rows of K elements and B (K x N, of `bType`)
+    transposed at `bOffset` as N rows of K elements, both with row pitch
+    `pitch` bytes (the layout async_copy writes). The accumulator is in the
+    mma layout.
+  }];
+  let arguments = (ins Tile_FloatTensor:$acc, I32:$aOffset, I32:$bOffset, TypeAttr:$aType,
+                       TypeAttr:$bType, I64Attr:$k, I64Attr:$pitch);
+  let results = (outs Tile_FloatTensor:$result);
+  let assemblyFormat = [{
+    $acc `,` $aOffset `,` $bOffset attr-dict `:` type($acc)
+  }];
+}
+
 #endif // TESSEL_DIALECT_TILEGPU_IR_TILEGPUOPS_TD
