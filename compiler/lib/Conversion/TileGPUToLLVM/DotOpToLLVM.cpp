@@ -7,8 +7,8 @@
 //     fall in distinct banks;
 //  2. per K step of one instruction, reads each warp's A and B fragments
 //     with 32-bit shared loads (4 fp8 or 2 bf16/f16 values along K);
-//  3. issues mma.sync m16n8k32 (fp8, sm_89+) or m16n8k16 (bf16/f16) per
-//     16 x 8 piece of the warp's share of the accumulator.
+//  3. issues mma.sync m16n8k32 (fp8 on sm_89) or m16n8k16 (bf16/f16, and
+//     widened fp8) per 16 x 8 piece of the warp's share of the accumulator.
 // Fragment registers (PTX ISA, "Matrix fragments for mma.m16n8k16/k32"), with
 // g = lane / 4 and t = lane % 4: A holds (row g, K bytes 4t..4t+3),
 // (g + 8, 4t..), (g, 16 + 4t..), (g + 8, 16 + 4t..) of a 32-byte K step; B
@@ -16,11 +16,13 @@
 // (g + 8, 2t), (g + 8, 2t + 1). The byte pattern is the same for 4 fp8 and
 // 2 16-bit values per register.
 //
-// fp8 before sm_89 (no fp8 mma): each 32-bit register of four fp8 values
-// becomes two f16x2 registers (exactly: e4m3 and e5m2 are subsets of f16),
-// and a K step of 32 becomes two m16n8k16 f16 instructions. Which K value
-// an instruction sees at which position changes, but identically for A and
-// B, so every product a[m][k] * b[k][n] is still formed once.
+// fp8 elsewhere than sm_89 (sm_80 has no fp8 mma; on sm_90 ptxas emulates
+// it, converting operands again for every instruction and adding partial
+// results): each 32-bit register of four fp8 values is widened once to two
+// f16x2 registers (exactly: e4m3 and e5m2 are subsets of f16), and a K step
+// of 32 becomes two m16n8k16 f16 instructions. Which K value an instruction
+// sees at which position changes, but identically for A and B, so every
+// product a[m][k] * b[k][n] is still formed once.
 #include "Lowering.h"
 
 #include "tessel/Dialect/Tile/IR/Tile.h"
@@ -96,30 +98,48 @@ SmallVector<Value> mmaSync(OpBuilder &b, Location loc, const std::string &instru
   return unpackElements(b, loc, asmOp.getRes());
 }
 
-/// Two f16x2 registers holding the four fp8 values of `word` exactly:
-/// bytes 0 and 1, then bytes 2 and 3.
-std::pair<Value, Value> fp8ToF16x2(OpBuilder &b, Location loc, Type fp8, Value word) {
-  auto half = [&](Value pair) { // pair = byte0 | byte1 << 16
-    if (isa<Float8E5M2Type>(fp8))
-      return Value(LLVM::ShlOp::create(b, loc, pair, i32Constant(b, loc, 8)));
-    // e4m3 s.eeee.mmm -> f16 s.0eeee.mmm0000000 is the value * 2^-8.
-    Value sign = LLVM::AndOp::create(b, loc, pair, i32Constant(b, loc, 0x00800080));
-    Value magnitude = LLVM::AndOp::create(b, loc, pair, i32Constant(b, loc, 0x007F007F));
-    Value bits = LLVM::OrOp::create(b, loc,
-                                    LLVM::ShlOp::create(b, loc, sign, i32Constant(b, loc, 8)),
-                                    LLVM::ShlOp::create(b, loc, magnitude, i32Constant(b, loc, 7)));
-    auto vectorType = VectorType::get({2}, b.getF16Type());
-    APFloat twoTo8 = b.getF16FloatAttr(256.0).getValue();
-    Value scale = LLVM::ConstantOp::create(b, loc, vectorType,
-                                           DenseElementsAttr::get(vectorType, {twoTo8, twoTo8}));
-    Value scaled =
-        LLVM::FMulOp::create(b, loc, LLVM::BitcastOp::create(b, loc, vectorType, bits), scale);
-    return Value(LLVM::BitcastOp::create(b, loc, b.getI32Type(), scaled));
-  };
-  // Bytes 0, 1 -> the halves of the first pair; bytes 2, 3 -> the second.
+/// An f16x2 register from two fp8 values (byte 0 -> half 0, byte 1 -> half
+/// 1 of `pair`, which holds them in bits 0-7 and 16-23), exactly: e4m3 and
+/// e5m2 are subsets of f16.
+Value pairToF16x2(OpBuilder &b, Location loc, Type fp8, Value pair) {
+  if (isa<Float8E5M2Type>(fp8)) // e5m2 is f16 without its low byte
+    return LLVM::ShlOp::create(b, loc, pair, i32Constant(b, loc, 8));
+  // e4m3 s.eeee.mmm -> f16 s.0eeee.mmm0000000 is the value * 2^-8.
+  Value sign = LLVM::AndOp::create(b, loc, pair, i32Constant(b, loc, 0x00800080));
+  Value magnitude = LLVM::AndOp::create(b, loc, pair, i32Constant(b, loc, 0x007F007F));
+  Value bits = LLVM::OrOp::create(b, loc, LLVM::ShlOp::create(b, loc, sign, i32Constant(b, loc, 8)),
+                                  LLVM::ShlOp::create(b, loc, magnitude, i32Constant(b, loc, 7)));
+  auto vectorType = VectorType::get({2}, b.getF16Type());
+  APFloat twoTo8 = b.getF16FloatAttr(256.0).getValue();
+  Value scale = LLVM::ConstantOp::create(b, loc, vectorType,
+                                         DenseElementsAttr::get(vectorType, {twoTo8, twoTo8}));
+  Value scaled =
+      LLVM::FMulOp::create(b, loc, LLVM::BitcastOp::create(b, loc, vectorType, bits), scale);
+  return LLVM::BitcastOp::create(b, loc, b.getI32Type(), scaled);
+}
+
+/// Two f16x2 registers holding the four fp8 values of `word`: bytes 0 and
+/// 1, then bytes 2 and 3. sm_89 and later convert a pair in one
+/// instruction (cvt.rn.f16x2.e4m3x2, exact); earlier targets use integer
+/// arithmetic.
+std::pair<Value, Value> fp8ToF16x2(OpBuilder &b, Location loc, Type fp8, Value word,
+                                   int computeCapability) {
   auto shr = [&](Value x, int64_t bits) {
     return Value(LLVM::LShrOp::create(b, loc, x, i32Constant(b, loc, bits)));
   };
+  if (computeCapability >= 89) {
+    std::string text = "cvt.rn.f16x2." + ptxTypeName(fp8) + "x2 $0, $1;";
+    auto convert = [&](Value pairBits) {
+      Value half = LLVM::TruncOp::create(b, loc, b.getI16Type(), pairBits);
+      auto op = LLVM::InlineAsmOp::create(
+          b, loc, b.getI32Type(), ValueRange{half}, b.getStringAttr(text),
+          b.getStringAttr("=r,h"), UnitAttr(), UnitAttr(),
+          LLVM::TailCallKindAttr::get(b.getContext(), LLVM::tailcallkind::TailCallKind::None),
+          LLVM::AsmDialectAttr(), ArrayAttr());
+      return op.getRes();
+    };
+    return {convert(word), convert(shr(word, 16))};
+  }
   auto shl = [&](Value x, int64_t bits) {
     return Value(LLVM::ShlOp::create(b, loc, x, i32Constant(b, loc, bits)));
   };
@@ -128,23 +148,30 @@ std::pair<Value, Value> fp8ToF16x2(OpBuilder &b, Location loc, Type fp8, Value w
   };
   Value lo = LLVM::OrOp::create(b, loc, mask(word, 0xFF), shl(mask(word, 0xFF00), 8));
   Value hi = LLVM::OrOp::create(b, loc, mask(shr(word, 16), 0xFF), shl(shr(word, 24), 16));
-  return {half(lo), half(hi)};
+  return {pairToF16x2(b, loc, fp8, lo), pairToF16x2(b, loc, fp8, hi)};
 }
 
-SmallVector<Value> mmaFp8ViaF16(OpBuilder &b, Location loc, Type aType, Type bType,
-                                       ArrayRef<Value> a, ArrayRef<Value> bFragment,
-                                       SmallVector<Value> c) {
+/// A fragment of fp8 registers widened to f16x2 registers: each register
+/// r becomes (r lo, r hi).
+SmallVector<Value> widenFragment(OpBuilder &b, Location loc, Type fp8, ArrayRef<Value> fragment,
+                                 int computeCapability) {
+  SmallVector<Value> wide;
+  for (Value word : fragment) {
+    auto [lo, hi] = fp8ToF16x2(b, loc, fp8, word, computeCapability);
+    wide.push_back(lo);
+    wide.push_back(hi);
+  }
+  return wide;
+}
+
+/// One fp8 K step of 32 as two f16 m16n8k16 instructions over widened
+/// fragments (a: a0lo, a0hi, ..., a3hi; b: b0lo, b0hi, b1lo, b1hi).
+SmallVector<Value> mmaWidenedFp8(OpBuilder &b, Location loc, ArrayRef<Value> a,
+                                 ArrayRef<Value> bWide, SmallVector<Value> c) {
   const std::string f16 = "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32";
-  auto [a0lo, a0hi] = fp8ToF16x2(b, loc, aType, a[0]);
-  auto [a1lo, a1hi] = fp8ToF16x2(b, loc, aType, a[1]);
-  auto [a2lo, a2hi] = fp8ToF16x2(b, loc, aType, a[2]);
-  auto [a3lo, a3hi] = fp8ToF16x2(b, loc, aType, a[3]);
-  auto [b0lo, b0hi] = fp8ToF16x2(b, loc, bType, bFragment[0]);
-  auto [b1lo, b1hi] = fp8ToF16x2(b, loc, bType, bFragment[1]);
-  c = mmaSync(b, loc, f16, {a0lo, a1lo, a0hi, a1hi}, {b0lo, b0hi}, c);
-  return mmaSync(b, loc, f16, {a2lo, a3lo, a2hi, a3hi}, {b1lo, b1hi}, c);
+  c = mmaSync(b, loc, f16, {a[0], a[2], a[1], a[3]}, {bWide[0], bWide[1]}, c);
+  return mmaSync(b, loc, f16, {a[4], a[6], a[5], a[7]}, {bWide[2], bWide[3]}, c);
 }
-
 
 } // namespace
 
@@ -172,7 +199,10 @@ SmallVector<Value> emitMmaFromShared(OpBuilder &b, Location loc, const LoweringC
   auto accIndex = [&](int64_t repM, int64_t half, int64_t repN, int64_t e) {
     return (repN * 2 + e) + repsN * 2 * (repM * 2 + half);
   };
-  bool fp8ViaF16 = isFp8(aElement) && ctx.computeCapability < 89;
+  // Only sm_89 has fp8 mma.sync in hardware. On sm_90 ptxas emulates it
+  // with f16 instructions plus extra adds per instruction, and sm_80 lacks
+  // it: there each fragment is widened to f16 once and reused.
+  bool widenFp8 = isFp8(aElement) && ctx.computeCapability != 89;
 
   for (int64_t step = 0; step < kSteps; ++step) {
     int64_t stepBytes = step * kStepBytes;
@@ -183,11 +213,17 @@ SmallVector<Value> emitMmaFromShared(OpBuilder &b, Location loc, const LoweringC
         return loadShared(b, loc, base, aLane, rowBytes + rows * pitch + stepBytes + bytes);
       };
       aFragments.push_back({at(0, 0), at(8, 0), at(0, 16), at(8, 16)});
+      if (widenFp8)
+        aFragments.back() =
+            widenFragment(b, loc, aElement, aFragments.back(), ctx.computeCapability);
     }
     for (int64_t repN = 0; repN < repsN; ++repN) {
       int64_t rowBytes = repN * 8 * wn * pitch;
       bFragments.push_back({loadShared(b, loc, bBase, bLane, rowBytes + stepBytes),
                             loadShared(b, loc, bBase, bLane, rowBytes + stepBytes + 16)});
+      if (widenFp8)
+        bFragments.back() =
+            widenFragment(b, loc, bElement, bFragments.back(), ctx.computeCapability);
     }
     for (int64_t repM = 0; repM < repsM; ++repM)
       for (int64_t repN = 0; repN < repsN; ++repN) {
@@ -196,8 +232,8 @@ SmallVector<Value> emitMmaFromShared(OpBuilder &b, Location loc, const LoweringC
         SmallVector<Value> c;
         for (int64_t slot : slots)
           c.push_back(acc[slot]);
-        if (fp8ViaF16)
-          c = mmaFp8ViaF16(b, loc, aElement, bElement, aFragments[repM], bFragments[repN], c);
+        if (widenFp8)
+          c = mmaWidenedFp8(b, loc, aFragments[repM], bFragments[repN], c);
         else
           c = mmaSync(b, loc, instructionName(aElement, bElement), aFragments[repM],
                       bFragments[repN], c);

@@ -1,5 +1,6 @@
 // RUN: tessel-opt %s --convert-tile-to-tilegpu="num-warps=4 target=sm_90a" --tilegpu-pipeline-loads | FileCheck %s --check-prefix=PIPE
 // RUN: tessel-opt %s --convert-tile-to-tilegpu="num-warps=4 target=sm_90a" --tilegpu-pipeline-loads --convert-tilegpu-to-llvm --reconcile-unrealized-casts | FileCheck %s --check-prefix=LLVM
+// RUN: tessel-opt %s --convert-tile-to-tilegpu="num-warps=4 target=sm_89" --convert-tilegpu-to-llvm --reconcile-unrealized-casts | FileCheck %s --check-prefix=SM89
 // RUN: tessel-opt %s --convert-tile-to-tilegpu="num-warps=4 target=sm_80" --convert-tilegpu-to-llvm --reconcile-unrealized-casts | FileCheck %s --check-prefix=SM80
 
 // c[64x64] = sum over k of a[64 x k] . b[64 x k]^T, stepping 64 along k with
@@ -30,10 +31,21 @@
 // LLVM: nvvm.cp.async.commit.group
 // LLVM: nvvm.cp.async.wait.group 1
 // LLVM: nvvm.barrier0
-// LLVM: mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32
+// On sm_90 each fp8 fragment is widened to f16 once, and a K step of 32 is
+// two f16 instructions (ptxas would emulate the fp8 instruction at a higher
+// cost).
+// LLVM: cvt.rn.f16x2.e4m3x2
+// LLVM-NOT: e4m3.e4m3
+// LLVM: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
 
-// Before sm_89 an fp8 dot runs as two f16 instructions per K step of 32.
+// sm_89 has the fp8 instruction.
+// SM89-LABEL: llvm.func @gemm
+// SM89-NOT: cvt.rn.f16x2
+// SM89: mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32
+
+// sm_80 widens with integer arithmetic (no fp8 conversions there).
 // SM80-LABEL: llvm.func @gemm
+// SM80-NOT: cvt.rn.f16x2
 // SM80-NOT: e4m3.e4m3
 // SM80: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
 func.func @gemm(%a: !tile.ptr<f8E4M3FN> {tile.divisibility = 16 : i64},
