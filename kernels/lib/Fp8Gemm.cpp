@@ -45,7 +45,10 @@ void fp8GemmBody(const dsl::KernelScope &kernel) {
                    // BLOCK_K divides the scale block: one scale per step.
                    Value scaleColumn = offset / int64_t(kScaleBlock);
                    Value sa = load(aScales + scaleColumn), sb = load(bScales + scaleColumn);
-                   return std::vector<Value>{carried[0] + dot(av, bv) * sa.col() * sb.row()};
+                   // The block's product, scaled, joins the fp32 sum in one
+                   // rounding: acc + (a_blk . b_blk^T) * (a_s * b_s).
+                   Value scales = sa.col() * sb.row();
+                   return std::vector<Value>{fma(dot(av, bv), scales, carried[0])};
                  },
                  LoopOptions{stages})[0];
 

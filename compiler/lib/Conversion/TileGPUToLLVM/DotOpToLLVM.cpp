@@ -6,7 +6,7 @@
 //     row padded by 16 bytes so that the eight rows a fragment load touches
 //     fall in distinct banks;
 //  2. per K step of one instruction, reads each warp's A and B fragments
-//     with 32-bit shared loads (4 fp8 or 2 bf16/f16 values along K);
+//     with ldmatrix (4 fp8 or 2 bf16/f16 values along K per register);
 //  3. issues mma.sync m16n8k32 (fp8 on sm_89) or m16n8k16 (bf16/f16, and
 //     widened fp8) per 16 x 8 piece of the warp's share of the accumulator.
 // Fragment registers (PTX ISA, "Matrix fragments for mma.m16n8k16/k32"), with
@@ -63,11 +63,30 @@ Value gep(OpBuilder &b, Location loc, Value base, Value byteOffset) {
   return LLVM::GEPOp::create(b, loc, LLVM::LLVMPointerType::get(b.getContext(), 3),
                              b.getI8Type(), base, ValueRange{byteOffset});
 }
-Value loadShared(OpBuilder &b, Location loc, Value base, Value laneOffset,
-                        int64_t constantOffset) {
+/// ldmatrix .x`count` (2 or 4): each lane names the 16-byte row of one 8 x 8
+/// b16 matrix (lanes 8i..8i+7 the rows of matrix i) and receives, per
+/// matrix, the 32 bits at row lane / 4, bytes 4 (lane % 4)..+3: exactly an
+/// mma fragment register, for fp8 and 16-bit operands alike.
+SmallVector<Value> loadMatrices(OpBuilder &b, Location loc, Value base, Value laneOffset,
+                                int64_t constantOffset, int count) {
   Value offset = add(b, loc, laneOffset, i32Constant(b, loc, constantOffset));
-  return LLVM::LoadOp::create(b, loc, b.getI32Type(), gep(b, loc, base, offset),
-                              /*alignment=*/4);
+  Value address = LLVM::PtrToIntOp::create(b, loc, b.getI64Type(), gep(b, loc, base, offset));
+  SmallVector<Type> results(count, b.getI32Type());
+  auto resultType = LLVM::LLVMStructType::getLiteral(b.getContext(), results);
+  std::string registers;
+  std::string constraints;
+  for (int i = 0; i < count; ++i) {
+    registers += (i ? ", $" : "$") + std::to_string(i);
+    constraints += "=r,";
+  }
+  std::string text = "ldmatrix.sync.aligned.m8n8.x" + std::to_string(count) +
+                     ".shared.b16 {" + registers + "}, [$" + std::to_string(count) + "];";
+  auto op = LLVM::InlineAsmOp::create(
+      b, loc, resultType, ValueRange{address}, b.getStringAttr(text),
+      b.getStringAttr(constraints + "l"), UnitAttr(), UnitAttr(),
+      LLVM::TailCallKindAttr::get(b.getContext(), LLVM::tailcallkind::TailCallKind::None),
+      LLVM::AsmDialectAttr(), ArrayAttr());
+  return unpackElements(b, loc, op.getRes());
 }
 
 std::string instructionName(Type a, Type b) {
@@ -185,14 +204,19 @@ SmallVector<Value> emitMmaFromShared(OpBuilder &b, Location loc, const LoweringC
   unsigned wm = mma.getWarpsPerCTA()[0], wn = mma.getWarpsPerCTA()[1];
   Value warpM = LLVM::UDivOp::create(b, loc, warp, i32Constant(b, loc, wn));
   Value warpN = LLVM::URemOp::create(b, loc, warp, i32Constant(b, loc, wn));
-  Value group = LLVM::LShrOp::create(b, loc, lane, i32Constant(b, loc, 2));
-  Value thread = LLVM::AndOp::create(b, loc, lane, i32Constant(b, loc, 3));
-  Value laneBytes = LLVM::ShlOp::create(b, loc, thread, i32Constant(b, loc, 2));
-  // First fragment row of this lane in A and B, in bytes.
-  Value aRow = add(b, loc, mul(b, loc, warpM, 16), group);
-  Value bRow = add(b, loc, mul(b, loc, warpN, 8), group);
-  Value aLane = add(b, loc, mul(b, loc, aRow, pitch), laneBytes);
-  Value bLane = add(b, loc, mul(b, loc, bRow, pitch), laneBytes);
+  // ldmatrix addressing: lane l names row l % 8 of matrix l / 8. For A the
+  // four matrices of a 16-row piece are (rows 0-7 | 8-15) x (bytes 0-15 |
+  // 16-31) in fragment order; for B, two 8-row pieces side by side, each
+  // (bytes 0-15, bytes 16-31).
+  Value matrix = LLVM::LShrOp::create(b, loc, lane, i32Constant(b, loc, 3));
+  Value matrixRow = LLVM::AndOp::create(b, loc, lane, i32Constant(b, loc, 7));
+  Value low = LLVM::AndOp::create(b, loc, matrix, i32Constant(b, loc, 1));
+  Value high = LLVM::LShrOp::create(b, loc, matrix, i32Constant(b, loc, 1));
+  Value aRow = add(b, loc, add(b, loc, mul(b, loc, warpM, 16), mul(b, loc, low, 8)), matrixRow);
+  Value aLane = add(b, loc, mul(b, loc, aRow, pitch), mul(b, loc, high, 16));
+  Value bRow = add(b, loc, add(b, loc, mul(b, loc, warpN, 8), mul(b, loc, high, 8 * wn)),
+                   matrixRow);
+  Value bLane = add(b, loc, mul(b, loc, bRow, pitch), mul(b, loc, low, 16));
 
   int64_t repsM = m / (16 * wm), repsN = n / (8 * wn);
   int64_t kSteps = k * elementBytes(aElement) / kStepBytes;
@@ -207,23 +231,21 @@ SmallVector<Value> emitMmaFromShared(OpBuilder &b, Location loc, const LoweringC
   for (int64_t step = 0; step < kSteps; ++step) {
     int64_t stepBytes = step * kStepBytes;
     SmallVector<SmallVector<Value>> aFragments, bFragments;
-    for (int64_t repM = 0; repM < repsM; ++repM) {
-      int64_t rowBytes = repM * 16 * wm * pitch;
-      auto at = [&](int64_t rows, int64_t bytes) {
-        return loadShared(b, loc, base, aLane, rowBytes + rows * pitch + stepBytes + bytes);
-      };
-      aFragments.push_back({at(0, 0), at(8, 0), at(0, 16), at(8, 16)});
-      if (widenFp8)
-        aFragments.back() =
-            widenFragment(b, loc, aElement, aFragments.back(), ctx.computeCapability);
+    for (int64_t repM = 0; repM < repsM; ++repM)
+      aFragments.push_back(
+          loadMatrices(b, loc, base, aLane, repM * 16 * wm * pitch + stepBytes, 4));
+    for (int64_t repN = 0; repN < repsN; repN += 2) {
+      int count = repN + 1 < repsN ? 4 : 2;
+      SmallVector<Value> regs =
+          loadMatrices(b, loc, bBase, bLane, repN * 8 * wn * pitch + stepBytes, count);
+      for (int i = 0; i < count; i += 2)
+        bFragments.push_back({regs[i], regs[i + 1]});
     }
-    for (int64_t repN = 0; repN < repsN; ++repN) {
-      int64_t rowBytes = repN * 8 * wn * pitch;
-      bFragments.push_back({loadShared(b, loc, bBase, bLane, rowBytes + stepBytes),
-                            loadShared(b, loc, bBase, bLane, rowBytes + stepBytes + 16)});
-      if (widenFp8)
-        bFragments.back() =
-            widenFragment(b, loc, bElement, bFragments.back(), ctx.computeCapability);
+    if (widenFp8) {
+      for (SmallVector<Value> &fragment : aFragments)
+        fragment = widenFragment(b, loc, aElement, fragment, ctx.computeCapability);
+      for (SmallVector<Value> &fragment : bFragments)
+        fragment = widenFragment(b, loc, bElement, fragment, ctx.computeCapability);
     }
     for (int64_t repM = 0; repM < repsM; ++repM)
       for (int64_t repN = 0; repN < repsN; ++repN) {
