@@ -78,7 +78,7 @@ const dsl::KernelDefinition &fp8GemmKernel() {
     kernel.constants = {{"BLOCK_M", 64, "rows of c per program (>= 16)"},
                         {"BLOCK_N", 128, "columns of c per program (>= 16)"},
                         {"BLOCK_K", 128, "k per step: 32, 64 or 128 (divides the scale block)"},
-                        {"NUM_STAGES", 2, "k steps whose loads are in flight at once"}};
+                        {"NUM_STAGES", 3, "k steps whose loads are in flight at once"}};
     kernel.body = fp8GemmBody;
     kernel.numWarps = 4;
     return kernel;
