@@ -2,6 +2,7 @@
 //   tessel-bench-gemm [--json FILE] [--m M]... [--config BLOCK_M,BLOCK_N,BLOCK_K,STAGES,WARPS]...
 // TFLOP/s counts 2 * M * N * K per call; times are medians of event-timed
 // launches after warm-up. Without --config, the library's default config.
+#include "Timing.h"
 #include "tessel/kernels/Kernels.h"
 #include "tessel/runtime/Device.h"
 #include "tessel/runtime/Stream.h"
@@ -21,22 +22,7 @@ using runtime::Tensor;
 
 namespace {
 
-double medianMs(const std::function<Status()> &run, int repeats) {
-  for (int i = 0; i < 3; ++i)
-    run().check();
-  runtime::Event start = runtime::Event::create().value();
-  runtime::Event stop = runtime::Event::create().value();
-  std::vector<double> times;
-  for (int i = 0; i < repeats; ++i) {
-    start.record(nullptr).check();
-    run().check();
-    stop.record(nullptr).check();
-    stop.synchronize().check();
-    times.push_back(stop.elapsedMsSince(start).value());
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
-}
+using bench::medianMs;
 
 /// Random e4m3 codes of moderate magnitude (no NaN codes).
 Tensor randomFp8(std::vector<int64_t> shape, uint32_t seed) {

@@ -5,6 +5,7 @@
 // GB/s counts the bytes a kernel must move (inputs read + outputs written);
 // the copy moves the same number of bytes (half read, half written), so the
 // ratio is the kernel's fraction of what the memory system gives a copy.
+#include "Timing.h"
 #include "tessel/dsl/Jit.h"
 #include "tessel/kernels/Definitions.h"
 #include "tessel/kernels/Kernels.h"
@@ -32,23 +33,7 @@ using runtime::Tensor;
 
 namespace {
 
-/// Median time of `run` in milliseconds, after warm-up, timed with events.
-double medianMs(const std::function<Status()> &run, int repeats) {
-  for (int i = 0; i < 3; ++i)
-    run().check();
-  runtime::Event start = runtime::Event::create().value();
-  runtime::Event stop = runtime::Event::create().value();
-  std::vector<double> times;
-  for (int i = 0; i < repeats; ++i) {
-    start.record(nullptr).check();
-    run().check();
-    stop.record(nullptr).check();
-    stop.synchronize().check();
-    times.push_back(stop.elapsedMsSince(start).value());
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
-}
+using bench::medianMs;
 
 Tensor randomBf16(std::vector<int64_t> shape) {
   Tensor tensor = Tensor::empty(DType::BF16, std::move(shape)).value();

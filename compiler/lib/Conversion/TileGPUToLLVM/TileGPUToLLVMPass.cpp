@@ -29,24 +29,6 @@ namespace {
 
 constexpr llvm::StringLiteral kScratchSymbol = "tessel_scratch";
 
-/// "sm_90a" -> 90.
-int parseComputeCapability(StringRef target) {
-  int value = 0;
-  target.consume_front("sm_");
-  target.consumeInteger(10, value);
-  return value;
-}
-
-/// Shared memory one block may use after opting in (CUDA C Programming
-/// Guide, "Technical Specifications per Compute Capability").
-int64_t maxSharedBytesPerBlock(int capability) {
-  if (capability >= 90)
-    return 227 * 1024;
-  if (capability == 80 || capability == 87)
-    return 163 * 1024;
-  return 99 * 1024;
-}
-
 struct ConvertTileGPUToLLVM
     : public tessel::impl::ConvertTileGPUToLLVMBase<ConvertTileGPUToLLVM> {
   void runOnOperation() override {
@@ -73,8 +55,8 @@ struct ConvertTileGPUToLLVM
             tilegpu::TileGPUDialect::kPipelineBytesAttrName))
       pipelineBytes = attr.getInt();
     int64_t scratch = pipelineBytes ? pipelineOffset + pipelineBytes : transient;
-    int capability = parseComputeCapability(targetAttr.getValue());
-    int64_t limit = maxSharedBytesPerBlock(capability);
+    int capability = tilegpu::computeCapabilityOf(targetAttr.getValue());
+    int64_t limit = tilegpu::maxSharedBytesPerBlock(capability);
     if (scratch > limit) {
       module.emitError("the kernel needs ")
           << scratch << " bytes of shared memory, more than the " << limit << " a block of "

@@ -286,18 +286,6 @@ private:
   int stages_ = 0;
 };
 
-/// Shared memory one block may use on `target` (after opting in).
-int64_t sharedLimitFor(StringRef target) {
-  int capability = 0;
-  target.consume_front("sm_");
-  target.consumeInteger(10, capability);
-  if (capability >= 90)
-    return 227 * 1024;
-  if (capability == 80 || capability == 87)
-    return 163 * 1024;
-  return 99 * 1024;
-}
-
 struct PipelineLoads : public tessel::impl::PipelineLoadsBase<PipelineLoads> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -310,7 +298,8 @@ struct PipelineLoads : public tessel::impl::PipelineLoadsBase<PipelineLoads> {
     SmallVector<scf::ForOp> loops;
     module.walk([&](scf::ForOp loop) { loops.push_back(loop); });
     // Leave room for the scratch of single ops (reductions, conversions).
-    int64_t limit = sharedLimitFor(target.getValue()) - 16 * 1024;
+    int64_t limit =
+        maxSharedBytesPerBlock(computeCapabilityOf(target.getValue())) - 16 * 1024;
     int64_t regionBytes = 0;
     for (scf::ForOp loop : loops)
       regionBytes = LoopPipeliner(loop, axisInfo).run(regionBytes, limit);

@@ -1,0 +1,32 @@
+// Timing shared by the benchmarks.
+#pragma once
+
+#include "tessel/runtime/Stream.h"
+#include "tessel/support/Error.h"
+
+#include <algorithm>
+#include <functional>
+#include <vector>
+
+namespace tessel::bench {
+
+/// Median time of `run` in milliseconds over `repeats` runs, after three
+/// warm-up runs, each timed with events around it on the default stream.
+inline double medianMs(const std::function<Status()> &run, int repeats) {
+  for (int i = 0; i < 3; ++i)
+    run().check();
+  runtime::Event start = runtime::Event::create().value();
+  runtime::Event stop = runtime::Event::create().value();
+  std::vector<double> times;
+  for (int i = 0; i < repeats; ++i) {
+    start.record(nullptr).check();
+    run().check();
+    stop.record(nullptr).check();
+    stop.synchronize().check();
+    times.push_back(stop.elapsedMsSince(start).value());
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+} // namespace tessel::bench
