@@ -3,6 +3,8 @@
 #include "Launching.h"
 #include "tessel/kernels/Definitions.h"
 
+#include <utility>
+
 namespace tessel::kernels {
 namespace {
 
@@ -53,14 +55,24 @@ std::vector<int64_t> outputShape(const runtime::TensorView &a, int64_t n) {
   return shape;
 }
 
-/// Rows per program when the caller does not choose: few rows (decoding)
-/// waste less of a smaller tile. Measured on an H200 (bench/GemmBench.cpp).
-int64_t defaultBlockM(int64_t m) {
-  if (m <= 16)
-    return 16;
-  if (m <= 32)
-    return 32;
-  return 64;
+/// Programs that fill the GPU once: an H100 or H200 has 132
+/// multiprocessors. A smaller GPU runs more than one wave, which costs
+/// little; the autotuner chooses per device and shape.
+constexpr int64_t kProgramsPerWave = 132;
+
+/// The tile when the caller does not choose one: 64 x 128 for large
+/// problems (measured best at M = 4096 on an H200, bench/GemmBench.cpp), and
+/// smaller tiles where that would leave multiprocessors idle: 16 rows for
+/// at most 16, 32 for at most 32; then 64 columns, then half the rows, until
+/// a wave is full.
+std::pair<int64_t, int64_t> defaultTile(int64_t m, int64_t n) {
+  int64_t blockM = m <= 16 ? 16 : m <= 32 ? 32 : 64, blockN = 128;
+  auto programs = [&] { return ceilDiv(m, blockM) * ceilDiv(n, blockN); };
+  if (programs() < kProgramsPerWave)
+    blockN = 64;
+  if (programs() < kProgramsPerWave && blockM > 16)
+    blockM /= 2;
+  return {blockM, blockN};
 }
 
 Status checkConfig(const dsl::LaunchSpec &spec) {
@@ -101,9 +113,10 @@ Status fp8Gemm(const runtime::TensorView &a, const runtime::TensorView &aScale,
     return ok;
   if (Status ok = checkShape(kKernel, "c", c, outputShape(a, shape->n)); !ok)
     return ok;
+  auto [blockM, blockN] = defaultTile(shape->m, shape->n);
   dsl::LaunchSpec spec = detail::launchSpec(config,
-                                            {{"BLOCK_M", defaultBlockM(shape->m)},
-                                             {"BLOCK_N", 128},
+                                            {{"BLOCK_M", blockM},
+                                             {"BLOCK_N", blockN},
                                              {"BLOCK_K", 128},
                                              {"NUM_STAGES", 3}},
                                             fp8GemmKernel().numWarps);
@@ -111,9 +124,8 @@ Status fp8Gemm(const runtime::TensorView &a, const runtime::TensorView &aScale,
     return ok;
   if (shape->m == 0)
     return Status::success();
-  int64_t blockM = spec.constants["BLOCK_M"], blockN = spec.constants["BLOCK_N"];
-  spec.grid = {detail::gridExtent(ceilDiv(shape->m, blockM), kKernel),
-               detail::gridExtent(ceilDiv(shape->n, blockN), kKernel), 1};
+  spec.grid = {detail::gridExtent(ceilDiv(shape->m, spec.constants["BLOCK_M"]), kKernel),
+               detail::gridExtent(ceilDiv(shape->n, spec.constants["BLOCK_N"]), kKernel), 1};
   return detail::launchOn(fp8GemmKernel(), spec,
                           {a, aScale, b, bScale, c, dsl::LaunchArg::i32(int32_t(shape->m)),
                            dsl::LaunchArg::i32(int32_t(shape->n)),
