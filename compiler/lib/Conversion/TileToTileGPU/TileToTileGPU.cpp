@@ -12,8 +12,8 @@
 //     already known; when nothing is derivable, the highest-rank unknown group
 //     takes the default blocked layout for its largest shape and narrowest
 //     memory element (so that each access moves 16 contiguous bytes).
-//  4. Where a relation cannot hold (a range used both as a row and as a
-//     column index), a tilegpu.convert_layout restores it.
+//  4. Where a relation cannot hold (a loaded vector used both as a row and
+//     as a column), a tilegpu.convert_layout restores it.
 #include "tessel/Analysis/AxisInfo.h"
 #include "tessel/Conversion/Passes.h"
 #include "tessel/Dialect/TileGPU/IR/Layout.h"
@@ -47,11 +47,11 @@ struct SliceRelation {
 
 class LayoutSolver {
 public:
-  LayoutSolver(func::FuncOp func, unsigned numWarps)
-      : func_(func), numWarps_(numWarps), axisInfo_(func) {}
+  LayoutSolver(func::FuncOp func, unsigned numWarps) : func_(func), numWarps_(numWarps) {}
 
   LogicalResult solve() {
     rematerializeIndices();
+    axisInfo_.emplace(func_);
     collect();
     if (failed(assignMmaLayouts()))
       return failure();
@@ -140,7 +140,7 @@ private:
     for (Value ptr : accessed_) {
       if (leader(ptr) != group)
         continue;
-      AxisInfo info = axisInfo_.get(ptr);
+      AxisInfo info = axisInfo_->get(ptr);
       for (unsigned d = info.rank(); d-- > 0;)
         if (info.contiguity[d] > bestRun) {
           bestRun = info.contiguity[d];
@@ -358,7 +358,7 @@ private:
 
   func::FuncOp func_;
   unsigned numWarps_;
-  AxisInfoAnalysis axisInfo_;
+  std::optional<AxisInfoAnalysis> axisInfo_; ///< of the IR after rematerialization
   SmallVector<Value> accessed_;
   llvm::EquivalenceClasses<const void *> groups_;
   SmallVector<Value> values_;
