@@ -1,8 +1,11 @@
-// fp8_gemm throughput on the DeepSeek-V3 shapes. Usage:
+// fp8_gemm throughput on the DeepSeek-V3 shapes, and the JIT's first-call
+// times for one config. Usage:
 //   tessel-bench-gemm [--json FILE] [--m M]... [--config BLOCK_M,BLOCK_N,BLOCK_K,STAGES,WARPS]...
 // TFLOP/s counts 2 * M * N * K per call; times are medians of event-timed
 // launches after warm-up. Without --config, the library's default config.
 #include "Timing.h"
+#include "tessel/dsl/Jit.h"
+#include "tessel/kernels/Definitions.h"
 #include "tessel/kernels/Kernels.h"
 #include "tessel/runtime/Device.h"
 #include "tessel/runtime/Stream.h"
@@ -12,10 +15,14 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <filesystem>
 #include <cstdio>
 #include <fstream>
 #include <functional>
 #include <random>
+
+#include <unistd.h>
 
 using namespace tessel;
 using runtime::Tensor;
@@ -48,6 +55,55 @@ Tensor randomScales(std::vector<int64_t> shape, uint32_t seed) {
 }
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+double msSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+/// First calls of one config (64x128x128, 3 stages, 4 warps) through fresh
+/// JITs sharing an empty cache directory: the cold build (trace, IR -> PTX,
+/// PTX -> cubin, load) and then a load from the disk cache, each timed to
+/// the end of the launch.
+void timeFirstCalls(nlohmann::json &json) {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                              fmt::format("tessel-bench-gemm-{}", ::getpid());
+  std::filesystem::remove_all(dir);
+  const int64_t m = 128, n = 2112, k = 7168;
+  Tensor a = randomFp8({m, k}, 1), b = randomFp8({n, k}, 2);
+  Tensor aScale = randomScales({m, ceilDiv(k, 128)}, 4);
+  Tensor bScale = randomScales({ceilDiv(n, 128), ceilDiv(k, 128)}, 3);
+  Tensor c = Tensor::empty(DType::BF16, {m, n}).value();
+  dsl::LaunchSpec spec;
+  spec.constants = {{"BLOCK_M", 64}, {"BLOCK_N", 128}, {"BLOCK_K", 128}, {"NUM_STAGES", 3}};
+  spec.numWarps = 4;
+  spec.grid = {unsigned(ceilDiv(m, 64)), unsigned(ceilDiv(n, 128)), 1};
+  std::vector<dsl::LaunchArg> args = {a.view(),
+                                      aScale.view(),
+                                      b.view(),
+                                      bScale.view(),
+                                      c.view(),
+                                      dsl::LaunchArg::i32(int32_t(m)),
+                                      dsl::LaunchArg::i32(int32_t(n)),
+                                      dsl::LaunchArg::i32(int32_t(k))};
+  auto firstCall = [&] {
+    dsl::JitOptions options;
+    options.cacheDirectory = dir.string();
+    std::unique_ptr<dsl::Jit> jit = dsl::Jit::create(options).value();
+    auto start = std::chrono::steady_clock::now();
+    jit->launch(kernels::fp8GemmKernel(), spec, args).check();
+    runtime::Event done = runtime::Event::create().value();
+    done.record(nullptr).check();
+    done.synchronize().check();
+    return msSince(start);
+  };
+  double cold = firstCall(), disk = firstCall();
+  fmt::print("jit fp8_gemm 64x128x128 s3 w4: cold first call {:.1f} ms, first call from the disk "
+             "cache {:.2f} ms\n",
+             cold, disk);
+  json["jit"] = {{"cold_ms", cold}, {"disk_ms", disk}};
+  std::filesystem::remove_all(dir);
+}
 
 } // namespace
 
@@ -85,9 +141,10 @@ int main(int argc, char **argv) {
     return 1;
   }
   fmt::print("device: {} ({})\n", device->name(), device->arch());
+  nlohmann::json json;
+  timeFirstCalls(json);
   const std::pair<int64_t, int64_t> shapes[] = {{2112, 7168}, {24576, 1536}, {32768, 512},
                                                {7168, 16384}, {4096, 7168},  {7168, 2048}};
-  nlohmann::json json;
   fmt::print("{:>6} {:>6} {:>6}  {:<22} {:>9} {:>9}\n", "M", "N", "K", "config", "ms",
              "TFLOP/s");
   for (auto [n, k] : shapes) {
