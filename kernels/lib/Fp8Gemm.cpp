@@ -32,7 +32,13 @@ void fp8GemmBody(const dsl::KernelScope &kernel) {
   Value aTile = a + rows.col() * k + ks.row();  // [BLOCK_M, BLOCK_K]
   Value bTile = b + cols.row() * k + ks.col();  // [BLOCK_K, BLOCK_N]: b transposed
   Value aScales = aScale + rows * scaleBlocksK; // [BLOCK_M]
-  Value bScales = bScale + cols / int64_t(kScaleBlock) * scaleBlocksK; // [BLOCK_N]
+  // A tile of at most 128 columns lies in one 128-row block of b: its b scale
+  // is one scalar per step (columns that wrapped past n are dropped at the
+  // store). A wider tile spans blocks and loads a scale per column.
+  bool oneScaleBlock = kScaleBlock % blockN == 0;
+  Value bScales = oneScaleBlock
+                      ? bScale + programId(1) * blockN / int64_t(kScaleBlock) * scaleBlocksK
+                      : bScale + cols / int64_t(kScaleBlock) * scaleBlocksK;
 
   Value steps = cdiv(k, blockK);
   Value acc = zeros({blockM, blockN}, DType::F32);
@@ -47,7 +53,7 @@ void fp8GemmBody(const dsl::KernelScope &kernel) {
                    Value sa = load(aScales + scaleColumn), sb = load(bScales + scaleColumn);
                    // The block's product, scaled, joins the fp32 sum in one
                    // rounding: acc + (a_blk . b_blk^T) * (a_s * b_s).
-                   Value scales = sa.col() * sb.row();
+                   Value scales = oneScaleBlock ? (sa * sb).col() : sa.col() * sb.row();
                    return std::vector<Value>{fma(dot(av, bv), scales, carried[0])};
                  },
                  LoopOptions{stages})[0];

@@ -111,7 +111,9 @@ SmallVector<Value> mmaSync(OpBuilder &b, Location loc, const std::string &instru
   MLIRContext *context = b.getContext();
   auto asmOp = LLVM::InlineAsmOp::create(
       b, loc, resultType, operands, b.getStringAttr(text),
-      b.getStringAttr("=f,=f,=f,=f,r,r,r,r,r,r,0,1,2,3"), UnitAttr(), UnitAttr(),
+      // C is not tied to D: a first instruction on a zero accumulator then
+      // reads zero registers instead of copying zeros into D.
+      b.getStringAttr("=f,=f,=f,=f,r,r,r,r,r,r,f,f,f,f"), UnitAttr(), UnitAttr(),
       LLVM::TailCallKindAttr::get(context, LLVM::tailcallkind::TailCallKind::None),
       LLVM::AsmDialectAttr(), ArrayAttr());
   return unpackElements(b, loc, asmOp.getRes());
