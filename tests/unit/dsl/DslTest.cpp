@@ -546,6 +546,90 @@ TEST(DslMisuse, OnlyTheFirstErrorIsReported) {
   EXPECT_FALSE(ranPastError);
 }
 
+TEST(DslMisuse, DotWithMismatchedInnerSizes) {
+  int line = 0;
+  Expected<BuiltKernel> built = build(misuseKernel([&](const KernelScope &k) {
+    Value a = load(k.arg("q") + (arange(0, 32).col() * 64 + arange(0, 64).row()));
+    Value b = load(k.arg("q") + (arange(0, 32).col() * 32 + arange(0, 32).row()));
+    line = __LINE__ + 1;
+    Value c = dot(a, b);
+  }));
+  EXPECT_TRUE(failsAt(built, line, {": dot: ", "[32,64]", "[32,32]", "a's columns must equal"}));
+}
+
+TEST(DslMisuse, DotOfFp8WithBf16) {
+  int line = 0;
+  Expected<BuiltKernel> built = build(misuseKernel([&](const KernelScope &k) {
+    Value offsets = arange(0, 32).col() * 32 + arange(0, 32).row();
+    Value a = load(k.arg("q") + offsets), b = load(k.arg("out") + offsets);
+    line = __LINE__ + 1;
+    Value c = dot(a, b);
+  }));
+  EXPECT_TRUE(failsAt(built, line, {": dot: ", "f8E4M3FN and bf16", "bf16 x bf16"}));
+}
+
+TEST(DslMisuse, DotSmallerThanOneTensorCoreInstruction) {
+  int line = 0;
+  Expected<BuiltKernel> built = build(misuseKernel([&](const KernelScope &k) {
+    // fp8 needs K >= 32.
+    Value a = load(k.arg("q") + (arange(0, 16).col() * 16 + arange(0, 16).row()));
+    line = __LINE__ + 1;
+    Value c = dot(a, a);
+  }));
+  EXPECT_TRUE(failsAt(built, line, {": dot: ", "smaller than one tensor-core instruction",
+                                    "K at least 32"}));
+}
+
+TEST(DslMisuse, DotWithAnAccumulatorThatIsNotF32) {
+  int line = 0;
+  Expected<BuiltKernel> built = build(misuseKernel([&](const KernelScope &k) {
+    Value offsets = arange(0, 32).col() * 32 + arange(0, 32).row();
+    Value a = load(k.arg("out") + offsets);
+    line = __LINE__ + 1;
+    Value c = dot(a, a, a);
+  }));
+  EXPECT_TRUE(failsAt(built, line, {": dot: ", "the accumulator must be f32"}));
+}
+
+TEST(DslMisuse, DotOfPointers) {
+  int line = 0;
+  Expected<BuiltKernel> built = build(misuseKernel([&](const KernelScope &k) {
+    Value ptrs = k.arg("x") + (arange(0, 32).col() * 32 + arange(0, 32).row());
+    line = __LINE__ + 1;
+    Value c = dot(ptrs, ptrs);
+  }));
+  EXPECT_TRUE(failsAt(built, line, {": dot: ", "2-D tiles of numbers", "ptr<f32>"}));
+}
+
+TEST(DslMisuse, LoopWithTooManyStages) {
+  int line = 0;
+  Expected<BuiltKernel> built = build(misuseKernel([&](const KernelScope &) {
+    line = __LINE__ + 1;
+    forRange(0, 4, 1, {}, [](const Value &, const std::vector<Value> &) {
+      return std::vector<Value>{};
+    }, LoopOptions{9});
+  }));
+  EXPECT_TRUE(failsAt(built, line, {": forRange: ", "numStages must be in [0, 8], got 9"}));
+}
+
+TEST(DslBuild, DotAndStagedLoopRecordTileDotAndTheStageCount) {
+  KernelDefinition kernel = misuseKernel([](const KernelScope &k) {
+    Value offsets = arange(0, 32).col() * 32 + arange(0, 32).row();
+    Value acc = forRange(0, 4, 1, {zeros({32, 32}, DType::F32)},
+                         [&](const Value &, const std::vector<Value> &carried) {
+                           Value a = load(k.arg("q") + offsets);
+                           return std::vector<Value>{dot(a, a, carried[0])};
+                         },
+                         LoopOptions{3})[0];
+    store(k.arg("x") + offsets, acc);
+  });
+  kernel.name = "dot_loop";
+  Expected<BuiltKernel> built = build(kernel);
+  ASSERT_TRUE(built) << built.error().message();
+  EXPECT_TRUE(containsAll(built->irText(), {"\"tile.dot\"", "tile.num_stages = 3 : i32",
+                                            "tensor<32x32xf8E4M3FN>", "tensor<32x32xf32>"}));
+}
+
 //===----------------------------------------------------------------------===//
 // Constants
 //===----------------------------------------------------------------------===//
