@@ -12,6 +12,7 @@
 // The same tests run on the CPU interpreter (ctest label `interpreter`),
 // where the target does not matter.
 #include "KernelTestSupport.h"
+#include "../../common/DotKernel.h"
 
 #include "tessel/dsl/DSL.h"
 #include "tessel/dsl/Jit.h"
@@ -33,46 +34,9 @@ using test::download;
 using test::KernelBackendTest;
 using test::poisoned;
 using test::upload;
-
-constexpr int64_t kBlockM = 64, kBlockN = 64;
-
-/// c[m, n] f32 = a[m, k] . b[n, k]^T, masked on every edge.
-void dotBody(const dsl::KernelScope &kernel) {
-  using namespace dsl;
-  Value a = kernel.arg("a"), b = kernel.arg("b"), c = kernel.arg("c");
-  Value m = kernel.arg("m"), n = kernel.arg("n"), k = kernel.arg("k");
-  int64_t blockK = kernel.constant("BLOCK_K");
-  Value rows = programId(0) * kBlockM + arange(0, kBlockM);
-  Value cols = programId(1) * kBlockN + arange(0, kBlockN);
-  Value ks = arange(0, blockK);
-  Value acc = zeros({kBlockM, kBlockN}, DType::F32);
-  acc = forRange(0, k, blockK, {acc},
-                 [&](const Value &kStart, const std::vector<Value> &carried) {
-                   Value kIndex = kStart + ks;
-                   Value av = load(a + rows.col() * k + kIndex.row(),
-                                   (rows.col() < m) & (kIndex.row() < k), 0);
-                   Value bv = load(b + cols.row() * k + kIndex.col(),
-                                   (cols.row() < n) & (kIndex.col() < k), 0);
-                   return std::vector<Value>{dot(av, bv, carried[0])};
-                 },
-                 LoopOptions{int(kernel.constant("NUM_STAGES"))})[0];
-  store(c + rows.col() * n + cols.row(), acc, (rows.col() < m) & (cols.row() < n));
-}
-
-const dsl::KernelDefinition &dotKernel(DType aType, DType bType) {
-  static std::map<std::pair<DType, DType>, dsl::KernelDefinition> kernels;
-  auto [it, inserted] = kernels.try_emplace({aType, bType});
-  if (inserted) {
-    dsl::KernelDefinition &kernel = it->second;
-    kernel.name = fmt::format("dot_{}_{}", name(aType), name(bType));
-    kernel.params = {dsl::Param::pointer("a", aType), dsl::Param::pointer("b", bType),
-                     dsl::Param::pointer("c", DType::F32), dsl::Param::scalar("m", DType::I32),
-                     dsl::Param::scalar("n", DType::I32), dsl::Param::scalar("k", DType::I32)};
-    kernel.constants = {{"BLOCK_K", 32, "k per step"}, {"NUM_STAGES", 1, "stages"}};
-    kernel.body = dotBody;
-  }
-  return it->second;
-}
+using test::dotKernel;
+using test::kDotBlockM;
+using test::kDotBlockN;
 
 /// Random operand values exactly representable in `dtype`, as bits and as
 /// floats.
@@ -147,7 +111,7 @@ TEST_P(DotGpuTest, MatchesReference) {
   Tensor ad = uploadOperand(aType, m, k, a), bd = uploadOperand(bType, n, k, b);
   Tensor cd = poisoned(DType::F32, {m, n});
   dsl::LaunchSpec spec;
-  spec.grid = {unsigned((m + kBlockM - 1) / kBlockM), unsigned((n + kBlockN - 1) / kBlockN), 1};
+  spec.grid = {unsigned((m + kDotBlockM - 1) / kDotBlockM), unsigned((n + kDotBlockN - 1) / kDotBlockN), 1};
   spec.constants = {{"BLOCK_K", blockK}, {"NUM_STAGES", stages}};
   std::vector<dsl::LaunchArg> args = {ad.view(), bd.view(), cd.view(), dsl::LaunchArg::i32(m),
                                       dsl::LaunchArg::i32(n), dsl::LaunchArg::i32(k)};
