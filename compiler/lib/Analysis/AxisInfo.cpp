@@ -1,6 +1,7 @@
 #include "tessel/Analysis/AxisInfo.h"
 
 #include "tessel/Dialect/Tile/IR/Tile.h"
+#include "tessel/Dialect/TileGPU/IR/Layout.h"
 #include "tessel/Dialect/TileGPU/IR/TileGPU.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -9,6 +10,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <bit>
 #include <numeric>
 
 using namespace mlir;
@@ -35,7 +37,7 @@ int64_t powerOfTwoFactor(int64_t value) {
 int64_t pointeeBytes(Type type) {
   Type element = getElementTypeOrSelf(type);
   if (auto ptr = dyn_cast<tile::PointerType>(element))
-    return std::max<int64_t>(1, ptr.getPointeeType().getIntOrFloatBitWidth() / 8);
+    return tile::storageBytes(ptr.getPointeeType());
   return 1;
 }
 
@@ -80,6 +82,26 @@ AxisInfoAnalysis::AxisInfoAnalysis(Operation *root) {
   });
   // Pre-order: a loop's induction variable is known before its body.
   root->walk<WalkOrder::PreOrder>([&](Operation *op) { visit(op); });
+}
+
+int64_t AxisInfoAnalysis::vectorWidth(Value ptr, Value mask) const {
+  auto type = dyn_cast<RankedTensorType>(ptr.getType());
+  if (!type)
+    return 1;
+  tilegpu::DistributedLayout layout = *tilegpu::DistributedLayout::get(type);
+  unsigned rootDim = layout.root().getOrder()[0];
+  auto tileDim = llvm::find(layout.tileDimToRootDim(), rootDim);
+  if (tileDim == layout.tileDimToRootDim().end())
+    return 1;
+  unsigned d = tileDim - layout.tileDimToRootDim().begin();
+  int64_t bytes = tile::storageBytes(tile::getPointeeType(type));
+  AxisInfo info = get(ptr);
+  int64_t width = std::min<int64_t>(layout.contiguousPerThread(rootDim), info.contiguity[d]);
+  width = std::min<int64_t>(width, std::max<int64_t>(1, info.divisibility[d] / bytes));
+  width = std::min<int64_t>(width, 16 / bytes);
+  if (mask)
+    width = std::min<int64_t>(width, get(mask).constancy[d]);
+  return std::max<int64_t>(1, std::bit_floor(uint64_t(width)));
 }
 
 AxisInfo AxisInfoAnalysis::get(Value value) const {

@@ -130,12 +130,6 @@ float roundTo(Format format, float v) {
 }
 float roundTo(Type element, float v) { return roundTo(formatOf(element), v); }
 
-size_t storageBytes(Type element) {
-  if (mlir::isa<tile::PointerType>(element))
-    return 8;
-  return std::max<size_t>(1, element.getIntOrFloatBitWidth() / 8);
-}
-
 std::string locationText(mlir::Operation *op) {
   std::string text;
   llvm::raw_string_ostream stream(text);
@@ -307,7 +301,7 @@ private:
     const Tile *mask = op.getMask() ? &get(op.getMask()) : nullptr;
     const Tile *other = op.getOther() ? &get(op.getOther()) : nullptr;
     Type element = mlir::getElementTypeOrSelf(op.getType());
-    size_t bytes = storageBytes(element);
+    size_t bytes = tile::storageBytes(element);
     Tile r = like(op.getResult());
     size_t n = ptrs.i.size();
     if (r.isFloat)
@@ -373,7 +367,7 @@ private:
     const Tile &value = get(op.getValue());
     const Tile *mask = op.getMask() ? &get(op.getMask()) : nullptr;
     Type element = mlir::getElementTypeOrSelf(op.getValue().getType());
-    size_t bytes = storageBytes(element);
+    size_t bytes = tile::storageBytes(element);
     bool isFloat = mlir::isa<mlir::FloatType>(element);
     Format format = formatOf(element);
     for (size_t k = 0; k < ptrs.i.size(); ++k) {
@@ -613,7 +607,7 @@ void Program::execute(mlir::Operation *op) {
   }
   if (auto addptr = dyn_cast<tile::AddPtrOp>(op)) {
     const Tile &ptr = get(addptr.getPtr()), &offset = get(addptr.getOffset());
-    int64_t bytes = int64_t(storageBytes(tile::getPointeeType(addptr.getType())));
+    int64_t bytes = int64_t(tile::storageBytes(tile::getPointeeType(addptr.getType())));
     Tile r = like(addptr.getResult());
     r.i.resize(offset.i.size());
     for (size_t k = 0; k < offset.i.size(); ++k)

@@ -45,6 +45,14 @@ public:
   /// Facts for `value`; conservative (all ones) when nothing is known.
   AxisInfo get(mlir::Value value) const;
 
+  /// Elements per vector access through `ptr`, a tile of pointers with a
+  /// tilegpu layout, under `mask` (or none): the largest power of two that
+  /// the layout gives a thread contiguously along its fastest dimension,
+  /// that these facts prove contiguous and aligned, over which the mask is
+  /// constant, and that fits 16 bytes. 1 for a scalar pointer, or when the
+  /// fastest dimension was sliced away.
+  int64_t vectorWidth(mlir::Value ptr, mlir::Value mask) const;
+
 private:
   void visit(mlir::Operation *op);
   llvm::DenseMap<mlir::Value, AxisInfo> facts_;

@@ -2,7 +2,7 @@
 // pipeline region of shared memory.
 //
 // A thread copies its elements in the vector runs a load would use (see
-// accessVectorWidth), each run one cp.async of 4, 8 or 16 bytes; 16-byte
+// AxisInfoAnalysis::vectorWidth), each run one cp.async of 4, 8 or 16 bytes; 16-byte
 // copies bypass L1 (.cg). A run whose mask is false copies zero bytes from
 // global memory and fills the destination with zeros (the src-size operand).
 #include "Lowering.h"
@@ -26,8 +26,8 @@ struct AsyncCopyOpLowering : public ConvertOpToLLVMPattern<AsyncCopyOp> {
     auto type = op.getPtr().getType();
     DistributedLayout layout = *DistributedLayout::get(type);
     unsigned kDim = op.getKDim();
-    int64_t bytes = std::max(1u, tile::getPointeeType(type).getIntOrFloatBitWidth() / 8);
-    int64_t width = accessVectorWidth(op.getPtr(), op.getMask(), ctx_);
+    int64_t bytes = tile::storageBytes(tile::getPointeeType(type));
+    int64_t width = ctx_.axisInfo.vectorWidth(op.getPtr(), op.getMask());
     int64_t runBytes = width * bytes;
     if (runBytes != 4 && runBytes != 8 && runBytes != 16)
       return rewriter.notifyMatchFailure(op, "cp.async moves 4, 8 or 16 bytes per copy");
@@ -44,10 +44,7 @@ struct AsyncCopyOpLowering : public ConvertOpToLLVMPattern<AsyncCopyOp> {
         getContext(), runBytes == 16 ? NVVM::LoadCacheModifierKind::CG
                                      : NVVM::LoadCacheModifierKind::CA);
     for (size_t i = 0; i < ptrs.size(); i += width) {
-      Value row = indices[i][1 - kDim], kIndex = indices[i][kDim];
-      Value offset = LLVM::AddOp::create(
-          b, loc, LLVM::MulOp::create(b, loc, row, i32Constant(b, loc, op.getPitch())),
-          LLVM::MulOp::create(b, loc, kIndex, i32Constant(b, loc, bytes)));
+      Value offset = stagedOperandOffset(b, loc, indices[i], kDim, op.getPitch(), bytes);
       Value dst = LLVM::GEPOp::create(b, loc, LLVM::LLVMPointerType::get(getContext(), 3),
                                       b.getI8Type(), region, ValueRange{offset});
       Value sourceBytes;

@@ -70,7 +70,7 @@ struct ConvertLayoutOpLowering : public ConvertOpToLLVMPattern<ConvertLayoutOp> 
 int64_t scratchBytes(Operation *op) {
   if (auto convert = dyn_cast<ConvertLayoutOp>(op)) {
     auto type = convert.getSrc().getType();
-    unsigned bytes = std::max(1u, type.getElementTypeBitWidth() / 8);
+    unsigned bytes = tile::storageBytes(type.getElementType());
     return type.getNumElements() * bytes;
   }
   if (auto dot = dyn_cast<tile::DotOp>(op))

@@ -37,10 +37,8 @@ namespace {
 
 /// Bytes of one K step of one instruction in a fragment row.
 constexpr int64_t kStepBytes = 32;
-int64_t elementBytes(Type type) { return std::max(1u, type.getIntOrFloatBitWidth() / 8); }
-
 int64_t rowPitch(int64_t k, Type element) {
-  return sharedOperandPitch(k, unsigned(elementBytes(element)));
+  return sharedOperandPitch(k, tile::storageBytes(element));
 }
 
 bool isFp8(Type type) { return isa<Float8E4M3FNType, Float8E5M2Type>(type); }
@@ -221,7 +219,7 @@ SmallVector<Value> emitMmaFromShared(OpBuilder &b, Location loc, const LoweringC
   Value bLane = add(b, loc, mul(b, loc, bRow, pitch), mul(b, loc, low, 16));
 
   int64_t repsM = m / (16 * wm), repsN = n / (8 * wn);
-  int64_t kSteps = k * elementBytes(aElement) / kStepBytes;
+  int64_t kSteps = k * tile::storageBytes(aElement) / kStepBytes;
   auto accIndex = [&](int64_t repM, int64_t half, int64_t repN, int64_t e) {
     return (repN * 2 + e) + repsN * 2 * (repM * 2 + half);
   };
@@ -312,15 +310,14 @@ private:
                     int64_t pitch, unsigned kDim) const {
     DistributedLayout layout = *DistributedLayout::get(type);
     Type storage = getTypeConverter()->convertType(type.getElementType());
-    int64_t bytes = elementBytes(type.getElementType());
+    int64_t bytes = tile::storageBytes(type.getElementType());
     SmallVector<Value> elements = unpackElements(b, loc, packed);
     auto indices = elementIndices(b, loc, layout, placeThread(b, loc, layout));
     int64_t run = 1;
     if (layout.root().getOrder()[0] == kDim && !layout.stridedElements(kDim))
       run = std::min<int64_t>(layout.contiguousPerThread(kDim), 16 / bytes);
     for (size_t i = 0; i < elements.size(); i += run) {
-      Value row = indices[i][1 - kDim], kIndex = indices[i][kDim];
-      Value offset = add(b, loc, mul(b, loc, row, pitch), mul(b, loc, kIndex, bytes));
+      Value offset = stagedOperandOffset(b, loc, indices[i], kDim, pitch, bytes);
       Value value = elements[i];
       if (run > 1) {
         auto vectorType = VectorType::get({run}, storage);

@@ -1,14 +1,12 @@
 // tile.addptr, tile.load and tile.store.
 //
 // A thread's elements that are consecutive in memory are moved with one
-// vector access of up to 16 bytes. The width is the largest power of two
-// that the layout gives the thread contiguously, that AxisInfo proves
-// contiguous and aligned for the pointers, and over which the mask is
-// constant. Masked vectors are guarded by a branch (scf.if), which ptxas
+// vector access of up to 16 bytes (AxisInfoAnalysis::vectorWidth: the
+// largest power of two that the layout gives the thread contiguously, that
+// AxisInfo proves contiguous and aligned for the pointers, and over which the
+// mask is constant). Masked vectors are guarded by a branch (scf.if), which ptxas
 // turns into predicated loads and stores.
 #include "Lowering.h"
-
-#include <bit>
 
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -17,31 +15,6 @@ using namespace mlir;
 using namespace tessel::tilegpu;
 
 namespace tessel::lowering {
-namespace {
-
-unsigned storageBytes(Type pointee) { return std::max(1u, pointee.getIntOrFloatBitWidth() / 8); }
-
-} // namespace
-
-int64_t accessVectorWidth(Value ptr, Value mask, const LoweringContext &ctx) {
-  auto type = dyn_cast<RankedTensorType>(ptr.getType());
-  if (!type)
-    return 1;
-  DistributedLayout layout = *DistributedLayout::get(type);
-  unsigned rootDim = layout.root().getOrder()[0];
-  auto tileDim = llvm::find(layout.tileDimToRootDim(), rootDim);
-  if (tileDim == layout.tileDimToRootDim().end())
-    return 1; // the fastest root dimension was sliced away
-  unsigned d = tileDim - layout.tileDimToRootDim().begin();
-  unsigned bytes = storageBytes(tile::getPointeeType(type));
-  AxisInfo info = ctx.axisInfo.get(ptr);
-  int64_t width = std::min<int64_t>(layout.contiguousPerThread(rootDim), info.contiguity[d]);
-  width = std::min<int64_t>(width, std::max<int64_t>(1, info.divisibility[d] / bytes));
-  width = std::min<int64_t>(width, 16 / bytes);
-  if (mask)
-    width = std::min<int64_t>(width, ctx.axisInfo.get(mask).constancy[d]);
-  return std::max<int64_t>(1, std::bit_floor(uint64_t(width)));
-}
 
 namespace {
 
@@ -92,8 +65,8 @@ struct LoadOpLowering : public ConvertOpToLLVMPattern<tile::LoadOp> {
       masks = elementsOf(rewriter, loc, adaptor.getMask(), original);
     if (op.getOther())
       others = elementsOf(rewriter, loc, adaptor.getOther(), original);
-    int64_t width = accessVectorWidth(op.getPtr(), op.getMask(), ctx_);
-    unsigned bytes = storageBytes(storage);
+    int64_t width = ctx_.axisInfo.vectorWidth(op.getPtr(), op.getMask());
+    unsigned bytes = tile::storageBytes(storage);
     Type vectorType = VectorType::get({width}, storage);
 
     SmallVector<Value> results;
@@ -145,8 +118,8 @@ struct StoreOpLowering : public ConvertOpToLLVMPattern<tile::StoreOp> {
     SmallVector<Value> masks;
     if (op.getMask())
       masks = elementsOf(rewriter, loc, adaptor.getMask(), original);
-    int64_t width = accessVectorWidth(op.getPtr(), op.getMask(), ctx_);
-    unsigned bytes = storageBytes(storage);
+    int64_t width = ctx_.axisInfo.vectorWidth(op.getPtr(), op.getMask());
+    unsigned bytes = tile::storageBytes(storage);
     Type vectorType = VectorType::get({width}, storage);
 
     // Threads that hold replicas of other threads' elements do not store

@@ -133,6 +133,13 @@ Value scratchBase(OpBuilder &b, Location loc, const LoweringContext &ctx) {
                                    ctx.scratchSymbol);
 }
 
+Value stagedOperandOffset(OpBuilder &b, Location loc, ArrayRef<Value> index, unsigned kDim,
+                          int64_t pitch, int64_t bytes) {
+  Value row = LLVM::MulOp::create(b, loc, index[1 - kDim], i32Constant(b, loc, pitch));
+  Value column = LLVM::MulOp::create(b, loc, index[kDim], i32Constant(b, loc, bytes));
+  return LLVM::AddOp::create(b, loc, row, column);
+}
+
 Value pipelineBase(OpBuilder &b, Location loc, const LoweringContext &ctx) {
   return LLVM::GEPOp::create(b, loc, LLVM::LLVMPointerType::get(b.getContext(), 3),
                              b.getI8Type(), scratchBase(b, loc, ctx),

@@ -71,12 +71,15 @@ mlir::Value isFirstReplica(mlir::OpBuilder &b, mlir::Location loc,
 
 /// Address of the shared-memory scratch buffer (addrspace 3).
 mlir::Value scratchBase(mlir::OpBuilder &b, mlir::Location loc, const LoweringContext &ctx);
+/// Byte offset in shared memory of a dot operand element staged as rows of
+/// K elements (the layout tile.dot and async_copy write): row * pitch + k *
+/// bytes, where k is the element's index along `kDim` and row its index
+/// along the other dimension of the 2-D `index`.
+mlir::Value stagedOperandOffset(mlir::OpBuilder &b, mlir::Location loc,
+                                llvm::ArrayRef<mlir::Value> index, unsigned kDim, int64_t pitch,
+                                int64_t bytes);
 /// Address of the pipeline region of the scratch.
 mlir::Value pipelineBase(mlir::OpBuilder &b, mlir::Location loc, const LoweringContext &ctx);
-
-/// Elements per vector access for a tile access through `ptr` with `mask`
-/// (see LoadStoreOpsToLLVM.cpp).
-int64_t accessVectorWidth(mlir::Value ptr, mlir::Value mask, const LoweringContext &ctx);
 
 /// mma.sync over operands in shared memory: A as rows of K elements at
 /// `aBase`, B transposed (N rows of K elements) at `bBase`, both with row

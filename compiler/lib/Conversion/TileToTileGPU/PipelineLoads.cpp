@@ -44,13 +44,22 @@ namespace {
 /// Stages when the loop does not say.
 constexpr int kDefaultStages = 3;
 
+/// An operand load that can be issued for a later iteration.
+struct PipelinedLoad {
+  tile::LoadOp load;
+  unsigned kDim;
+  /// The loop-body ops its pointers and mask are computed by, operands
+  /// before users: what is cloned for another iteration.
+  llvm::SetVector<Operation *> slice;
+  int64_t slotBytes = 0; ///< one staged tile: rows x pitch
+  int64_t ring = 0;      ///< offset of its ring of slots in the pipeline region
+};
+
 /// A dot whose two operand loads can be pipelined.
 struct PipelinedDot {
   tile::DotOp dot;
-  tile::LoadOp a, b;
-  int64_t pitch;           ///< bytes per staged row (K elements + padding)
-  int64_t aSlotBytes, bSlotBytes;
-  int64_t aRegion, bRegion; ///< offsets of the rings in the pipeline region
+  PipelinedLoad a, b;
+  int64_t pitch; ///< bytes per staged row (K elements + padding)
 };
 
 class LoopPipeliner {
@@ -71,7 +80,7 @@ public:
       return regionBytes;
     int64_t perStage = 0;
     for (const PipelinedDot &d : dots_)
-      perStage += d.aSlotBytes + d.bSlotBytes;
+      perStage += d.a.slotBytes + d.b.slotBytes;
     // Fewer stages when the buffers would not fit.
     while (stages >= 2 && regionBytes + stages * perStage > sharedLimit)
       --stages;
@@ -79,12 +88,11 @@ public:
       return regionBytes;
     stages_ = stages;
     int64_t offset = regionBytes;
-    for (PipelinedDot &d : dots_) {
-      d.aRegion = offset;
-      offset += stages * d.aSlotBytes;
-      d.bRegion = offset;
-      offset += stages * d.bSlotBytes;
-    }
+    for (PipelinedDot &d : dots_)
+      for (PipelinedLoad *load : {&d.a, &d.b}) {
+        load->ring = offset;
+        offset += stages * load->slotBytes;
+      }
     rewrite();
     return offset;
   }
@@ -121,14 +129,8 @@ private:
     if (!layout || layout->mma() || layout->root().getOrder()[0] != kDim ||
         layout->rootRank() != 2)
       return false;
-    int64_t bytes = std::max(1u, tile::getPointeeType(type).getIntOrFloatBitWidth() / 8);
-    AxisInfo info = axisInfo_.get(load.getPtr());
-    int64_t width = std::min<int64_t>(layout->contiguousPerThread(kDim), info.contiguity[kDim]);
-    width = std::min<int64_t>(width, std::max<int64_t>(1, info.divisibility[kDim] / bytes));
-    width = std::min<int64_t>(width, 16 / bytes);
-    if (load.getMask())
-      width = std::min<int64_t>(width, axisInfo_.get(load.getMask()).constancy[kDim]);
-    int64_t runBytes = width * bytes;
+    int64_t runBytes = axisInfo_.vectorWidth(load.getPtr(), load.getMask()) *
+                       tile::storageBytes(tile::getPointeeType(type));
     return runBytes == 4 || runBytes == 8 || runBytes == 16;
   }
 
@@ -144,63 +146,58 @@ private:
     return matchPattern(value, m_AnyZeroFloat()) || matchPattern(value, m_Zero());
   }
 
-  bool qualifiesAsOperand(Value operand, unsigned kDim) {
+  /// The load producing a dot operand with K along `kDim`, when it can be
+  /// pipelined; its slot holds `rows` staged rows of `pitch` bytes.
+  std::optional<PipelinedLoad> qualifiesAsOperand(Value operand, unsigned kDim, int64_t rows,
+                                                  int64_t pitch) {
     auto load = operand.getDefiningOp<tile::LoadOp>();
     if (!load || load->getBlock() != loop_.getBody() || !operand.hasOneUse())
-      return false;
+      return std::nullopt;
     if (Value other = load.getOther(); other && !isZero(other))
-      return false;
-    llvm::SetVector<Operation *> slice;
-    if (!recomputable(load.getPtr(), slice) ||
-        (load.getMask() && !recomputable(load.getMask(), slice)))
-      return false;
-    return copyable(load, kDim);
+      return std::nullopt;
+    PipelinedLoad pipelined{load, kDim, {}, rows * pitch, 0};
+    if (!recomputable(load.getPtr(), pipelined.slice) ||
+        (load.getMask() && !recomputable(load.getMask(), pipelined.slice)) ||
+        !copyable(load, kDim))
+      return std::nullopt;
+    return pipelined;
   }
 
   std::optional<PipelinedDot> qualify(tile::DotOp dot) {
     if (!isa<MmaEncodingAttr>(dot.getType().getEncoding()))
       return std::nullopt;
-    if (!qualifiesAsOperand(dot.getA(), 1) || !qualifiesAsOperand(dot.getB(), 0))
-      return std::nullopt;
     auto aType = dot.getA().getType();
-    unsigned bytes = std::max(1u, aType.getElementTypeBitWidth() / 8);
-    int64_t pitch = sharedOperandPitch(aType.getDimSize(1), bytes);
-    return PipelinedDot{dot,
-                        dot.getA().getDefiningOp<tile::LoadOp>(),
-                        dot.getB().getDefiningOp<tile::LoadOp>(),
-                        pitch,
-                        aType.getDimSize(0) * pitch,
-                        dot.getType().getDimSize(1) * pitch,
-                        0,
-                        0};
+    int64_t pitch =
+        sharedOperandPitch(aType.getDimSize(1), tile::storageBytes(aType.getElementType()));
+    std::optional<PipelinedLoad> a = qualifiesAsOperand(dot.getA(), 1, aType.getDimSize(0), pitch);
+    std::optional<PipelinedLoad> b =
+        qualifiesAsOperand(dot.getB(), 0, dot.getType().getDimSize(1), pitch);
+    if (!a || !b)
+      return std::nullopt;
+    return PipelinedDot{dot, std::move(*a), std::move(*b), pitch};
   }
 
   Value i32(OpBuilder &b, int64_t value) {
     return arith::ConstantIntOp::create(b, loop_.getLoc(), value, 32);
   }
 
-  /// Byte offset of `slot` (an i32) in a ring at `ring` of `slotBytes` slots.
-  Value slotOffset(OpBuilder &b, Value slot, int64_t ring, int64_t slotBytes) {
+  /// Byte offset of `slot` (an i32) of a load's ring in the pipeline region.
+  Value slotOffset(OpBuilder &b, Value slot, const PipelinedLoad &pipelined) {
     Location loc = loop_.getLoc();
-    return arith::AddIOp::create(b, loc, i32(b, ring),
-                                 arith::MulIOp::create(b, loc, slot, i32(b, slotBytes)));
+    return arith::AddIOp::create(b, loc, i32(b, pipelined.ring),
+                                 arith::MulIOp::create(b, loc, slot, i32(b, pipelined.slotBytes)));
   }
 
-  /// Copies one operand load, recomputed for induction value `iv`, into the
-  /// slot at `offset`; masked off when iv is past the loop's end.
-  void copyFor(OpBuilder &b, tile::LoadOp load, unsigned kDim, Value iv, Value offset,
+  /// Copies one operand load, recomputed for induction value `iv`, into
+  /// `slot` of its ring; masked off when iv is past the loop's end.
+  void copyFor(OpBuilder &b, const PipelinedLoad &pipelined, Value iv, Value slot,
                int64_t pitch) {
+    tile::LoadOp load = pipelined.load;
     Location loc = load.getLoc();
-    llvm::SetVector<Operation *> slice;
-    (void)recomputable(load.getPtr(), slice);
-    if (load.getMask())
-      (void)recomputable(load.getMask(), slice);
     IRMapping mapping;
     mapping.map(loop_.getInductionVar(), iv);
-    // Clone in program order, so that operands come before their users.
-    for (Operation &op : loop_.getBody()->without_terminator())
-      if (slice.contains(&op))
-        b.clone(op, mapping);
+    for (Operation *op : pipelined.slice)
+      b.clone(*op, mapping);
     Value ptr = mapping.lookupOrDefault(load.getPtr());
     auto ptrType = cast<RankedTensorType>(ptr.getType());
     auto maskType = RankedTensorType::get(ptrType.getShape(), b.getI1Type(), ptrType.getEncoding());
@@ -209,14 +206,14 @@ private:
     Value mask = tile::SplatOp::create(b, loc, maskType, inRange);
     if (load.getMask())
       mask = arith::AndIOp::create(b, loc, mapping.lookupOrDefault(load.getMask()), mask);
-    AsyncCopyOp::create(b, loc, ptr, mask, offset, b.getI32IntegerAttr(int32_t(kDim)),
-                        b.getI64IntegerAttr(pitch));
+    AsyncCopyOp::create(b, loc, ptr, mask, slotOffset(b, slot, pipelined),
+                        b.getI32IntegerAttr(int32_t(pipelined.kDim)), b.getI64IntegerAttr(pitch));
   }
 
   void copyStage(OpBuilder &b, Value iv, Value slot) {
     for (const PipelinedDot &d : dots_) {
-      copyFor(b, d.a, 1, iv, slotOffset(b, slot, d.aRegion, d.aSlotBytes), d.pitch);
-      copyFor(b, d.b, 0, iv, slotOffset(b, slot, d.bRegion, d.bSlotBytes), d.pitch);
+      copyFor(b, d.a, iv, slot, d.pitch);
+      copyFor(b, d.b, iv, slot, d.pitch);
     }
     AsyncCommitOp::create(b, loop_.getLoc());
   }
@@ -248,8 +245,7 @@ private:
 
     for (PipelinedDot &d : dots_) {
       b.setInsertionPoint(d.dot);
-      Value aOffset = slotOffset(b, slot, d.aRegion, d.aSlotBytes);
-      Value bOffset = slotOffset(b, slot, d.bRegion, d.bSlotBytes);
+      Value aOffset = slotOffset(b, slot, d.a), bOffset = slotOffset(b, slot, d.b);
       auto aType = d.dot.getA().getType();
       auto shared = DotSharedOp::create(
           b, d.dot.getLoc(), d.dot.getType(), d.dot.getAcc(), aOffset, bOffset,
@@ -258,8 +254,8 @@ private:
           b.getI64IntegerAttr(aType.getDimSize(1)), b.getI64IntegerAttr(d.pitch));
       d.dot.getResult().replaceAllUsesWith(shared.getResult());
       d.dot.erase();
-      d.a.erase();
-      d.b.erase();
+      d.a.load.erase();
+      d.b.load.erase();
     }
     eraseDeadOps(body);
 

@@ -24,6 +24,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/EquivalenceClasses.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 namespace tessel {
 #define GEN_PASS_DEF_CONVERTTILETOTILEGPU
@@ -69,10 +70,11 @@ private:
   const void *leader(Value v) { return groups_.getLeaderValue(v.getAsOpaquePointer()); }
 
   /// Whether `op` is a tile constant or splat, or computes an index tile
-  /// from nothing but those, ranges and other index tiles: integer
-  /// arithmetic that costs little to repeat (and is usually hoisted out of
-  /// loops).
-  static bool isIndexComputation(Operation *op) {
+  /// from nothing but those, ranges and other index tiles (`indices`, the
+  /// ones found before it): integer arithmetic that costs little to repeat
+  /// (and is usually hoisted out of loops).
+  static bool isIndexComputation(Operation *op,
+                                 const llvm::SmallPtrSetImpl<Operation *> &indices) {
     if (op->getNumResults() != 1 || op->getNumRegions() != 0 || !isMemoryEffectFree(op))
       return false;
     auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
@@ -87,8 +89,7 @@ private:
         !isa<tile::BroadcastOp, tile::ExpandDimsOp>(op))
       return false;
     for (Value operand : op->getOperands())
-      if (isTile(operand) && (!operand.getDefiningOp() ||
-                              !isIndexComputation(operand.getDefiningOp())))
+      if (isTile(operand) && !indices.contains(operand.getDefiningOp()))
         return false;
     return true;
   }
@@ -99,10 +100,14 @@ private:
   /// that masked loads of A and B return) does not force them into one
   /// layout, which would cost a conversion where they meet.
   void rematerializeIndices() {
+    // Producers come before their users in the walk.
+    llvm::SmallPtrSet<Operation *, 32> found;
     SmallVector<Operation *> indices;
     func_.walk([&](Operation *op) {
-      if (isIndexComputation(op))
+      if (isIndexComputation(op, found)) {
+        found.insert(op);
         indices.push_back(op);
+      }
     });
     OpBuilder builder(func_.getContext());
     // Users before producers: copying a user adds uses to its operands,
@@ -121,8 +126,7 @@ private:
 
   void noteMemoryAccess(Value ptr) {
     if (auto type = dyn_cast<RankedTensorType>(ptr.getType())) {
-      auto pointee = tile::getPointeeType(type);
-      unsigned bytes = std::max<unsigned>(1, pointee.getIntOrFloatBitWidth() / 8);
+      unsigned bytes = tile::storageBytes(tile::getPointeeType(type));
       const void *key = ptr.getAsOpaquePointer();
       auto [it, inserted] = accessBytes_.try_emplace(key, bytes);
       if (!inserted)

@@ -33,4 +33,10 @@ namespace tessel::tile {
 Type getPointeeType(Type ptrLike) {
   return cast<PointerType>(getElementTypeOrSelf(ptrLike)).getPointeeType();
 }
+
+unsigned storageBytes(Type element) {
+  if (isa<PointerType>(element))
+    return 8;
+  return std::max(1u, element.getIntOrFloatBitWidth() / 8);
+}
 } // namespace tessel::tile

@@ -22,6 +22,9 @@
 namespace tessel::tile {
 /// The pointee of a pointer or of a tile of pointers.
 mlir::Type getPointeeType(mlir::Type ptrLike);
+/// Bytes one element of `element` occupies in memory: i1 and the fp8 types
+/// take a byte, pointers eight.
+unsigned storageBytes(mlir::Type element);
 
 /// Attribute of an scf.for: how many iterations' loads the compiler may keep
 /// in flight (the DSL's LoopOptions::numStages).
