@@ -61,6 +61,17 @@ Value gep(OpBuilder &b, Location loc, Value base, Value byteOffset) {
   return LLVM::GEPOp::create(b, loc, LLVM::LLVMPointerType::get(b.getContext(), 3),
                              b.getI8Type(), base, ValueRange{byteOffset});
 }
+/// One PTX instruction as side-effect-free inline assembly.
+Value inlinePtx(OpBuilder &b, Location loc, Type resultType, ValueRange operands,
+                const std::string &text, const std::string &constraints) {
+  return LLVM::InlineAsmOp::create(
+             b, loc, resultType, operands, b.getStringAttr(text),
+             b.getStringAttr(constraints), UnitAttr(), UnitAttr(),
+             LLVM::TailCallKindAttr::get(b.getContext(), LLVM::tailcallkind::TailCallKind::None),
+             LLVM::AsmDialectAttr(), ArrayAttr())
+      .getRes();
+}
+
 /// ldmatrix .x`count` (2 or 4): each lane names the 16-byte row of one 8 x 8
 /// b16 matrix (lanes 8i..8i+7 the rows of matrix i) and receives, per
 /// matrix, the 32 bits at row lane / 4, bytes 4 (lane % 4)..+3: exactly an
@@ -79,12 +90,8 @@ SmallVector<Value> loadMatrices(OpBuilder &b, Location loc, Value base, Value la
   }
   std::string text = "ldmatrix.sync.aligned.m8n8.x" + std::to_string(count) +
                      ".shared.b16 {" + registers + "}, [$" + std::to_string(count) + "];";
-  auto op = LLVM::InlineAsmOp::create(
-      b, loc, resultType, ValueRange{address}, b.getStringAttr(text),
-      b.getStringAttr(constraints + "l"), UnitAttr(), UnitAttr(),
-      LLVM::TailCallKindAttr::get(b.getContext(), LLVM::tailcallkind::TailCallKind::None),
-      LLVM::AsmDialectAttr(), ArrayAttr());
-  return unpackElements(b, loc, op.getRes());
+  return unpackElements(
+      b, loc, inlinePtx(b, loc, resultType, ValueRange{address}, text, constraints + "l"));
 }
 
 std::string instructionName(Type a, Type b) {
@@ -106,15 +113,11 @@ SmallVector<Value> mmaSync(OpBuilder &b, Location loc, const std::string &instru
   auto resultType = LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
   std::string text = instruction +
                      " {$0, $1, $2, $3}, {$4, $5, $6, $7}, {$8, $9}, {$10, $11, $12, $13};";
-  MLIRContext *context = b.getContext();
-  auto asmOp = LLVM::InlineAsmOp::create(
-      b, loc, resultType, operands, b.getStringAttr(text),
-      // C is not tied to D: a first instruction on a zero accumulator then
-      // reads zero registers instead of copying zeros into D.
-      b.getStringAttr("=f,=f,=f,=f,r,r,r,r,r,r,f,f,f,f"), UnitAttr(), UnitAttr(),
-      LLVM::TailCallKindAttr::get(context, LLVM::tailcallkind::TailCallKind::None),
-      LLVM::AsmDialectAttr(), ArrayAttr());
-  return unpackElements(b, loc, asmOp.getRes());
+  // C is not tied to D: a first instruction on a zero accumulator then
+  // reads zero registers instead of copying zeros into D.
+  return unpackElements(b, loc,
+                        inlinePtx(b, loc, resultType, operands, text,
+                                  "=f,=f,=f,=f,r,r,r,r,r,r,f,f,f,f"));
 }
 
 /// An f16x2 register from two fp8 values (byte 0 -> half 0, byte 1 -> half
@@ -150,12 +153,7 @@ std::pair<Value, Value> fp8ToF16x2(OpBuilder &b, Location loc, Type fp8, Value w
     std::string text = "cvt.rn.f16x2." + ptxTypeName(fp8) + "x2 $0, $1;";
     auto convert = [&](Value pairBits) {
       Value half = LLVM::TruncOp::create(b, loc, b.getI16Type(), pairBits);
-      auto op = LLVM::InlineAsmOp::create(
-          b, loc, b.getI32Type(), ValueRange{half}, b.getStringAttr(text),
-          b.getStringAttr("=r,h"), UnitAttr(), UnitAttr(),
-          LLVM::TailCallKindAttr::get(b.getContext(), LLVM::tailcallkind::TailCallKind::None),
-          LLVM::AsmDialectAttr(), ArrayAttr());
-      return op.getRes();
+      return inlinePtx(b, loc, b.getI32Type(), ValueRange{half}, text, "=r,h");
     };
     return {convert(word), convert(shr(word, 16))};
   }
