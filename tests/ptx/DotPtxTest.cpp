@@ -15,6 +15,8 @@
 #include <fstream>
 #include <tuple>
 
+#include <unistd.h>
+
 namespace tessel::kernels {
 namespace {
 
@@ -40,13 +42,15 @@ TEST_P(DotPtxTest, PtxasAcceptsIt) {
   if (stages > 1)
     EXPECT_NE(compiled->ptx.find("cp.async"), std::string::npos) << "loads not pipelined";
 
-  std::filesystem::path dir = std::filesystem::temp_directory_path() / "tessel-dot-ptx";
+  // ctest runs the cases in parallel processes: each writes files of its own.
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / fmt::format("tessel-dot-ptx-{}", ::getpid());
   std::filesystem::create_directories(dir);
-  std::filesystem::path ptx = dir / (kernel.name + "." + arch + ".ptx");
+  std::string stem = fmt::format("{}.{}.s{}", kernel.name, arch, stages);
+  std::filesystem::path ptx = dir / (stem + ".ptx"), cubin = dir / (stem + ".cubin");
   std::ofstream(ptx) << compiled->ptx;
   std::string command = std::string(TESSEL_PTXAS_PATH) + " -arch=" + arch + " " + ptx.string() +
-                        " -o " + (dir / (kernel.name + "." + arch + ".cubin")).string() +
-                        " 2>&1";
+                        " -o " + cubin.string() + " 2>&1";
   FILE *pipe = popen(command.c_str(), "r");
   ASSERT_NE(pipe, nullptr);
   std::string output;
@@ -54,6 +58,7 @@ TEST_P(DotPtxTest, PtxasAcceptsIt) {
   while (fgets(buffer, sizeof buffer, pipe))
     output += buffer;
   EXPECT_EQ(pclose(pipe), 0) << command << "\n" << output;
+  std::filesystem::remove_all(dir);
 }
 
 std::string paramName(const ::testing::TestParamInfo<DotPtxParam> &info) {
