@@ -23,7 +23,9 @@ int main(int argc, char **argv) {
     v = uint16_t(0x3C00 + rng() % 0x0800); // bf16 values in [2^-7, 2)
   std::vector<uint8_t> y(x.size());
   std::vector<float> s(kM * kK / 128);
-  dsl::BuiltKernel kernel = dsl::build(kernels::actQuantKernel()).value();
+  constexpr int64_t kBlocksPerProgram = 16; // the shipped default
+  dsl::BuiltKernel kernel =
+      dsl::build(kernels::actQuantKernel(), {{"ROWS", kBlocksPerProgram}}).value();
   InterpreterArg args[] = {InterpreterArg::hostPointer(x.data()),
                            InterpreterArg::hostPointer(y.data()),
                            InterpreterArg::hostPointer(s.data()), InterpreterArg::i32(kM),
@@ -32,7 +34,7 @@ int main(int argc, char **argv) {
                             {y.data(), y.size(), "y"},
                             {s.data(), s.size() * 4, "s"}};
   InterpretOptions options;
-  options.grid = {kM / 16, kK / 128, 1};
+  options.grid = {unsigned(kM * (kK / 128) / kBlocksPerProgram), 1, 1};
   options.threads = threads;
   double best = 1e30;
   for (int run = 0; run < 3; ++run) {

@@ -188,7 +188,7 @@ int main(int argc, char **argv) {
     double copy = copyGbps(bytes, repeats);
     for (int rowsPerProgram : {8, 16, 32, 64})
       for (unsigned warps : {2u, 4u, 8u}) {
-        if (quick && (rowsPerProgram != 16 || warps != 4))
+        if (quick && (rowsPerProgram != 16 || warps != 2))
           continue;
         kernels::QuantizeOptions options;
         options.config = {{{"ROWS", rowsPerProgram}}, warps};
@@ -210,7 +210,7 @@ int main(int argc, char **argv) {
     double copy = copyGbps(bytes, repeats);
     for (int chunk : {32, 64, 128})
       for (unsigned warps : {8u, 16u}) {
-        if (quick && (chunk != 64 || warps != 8))
+        if (quick && (chunk != 128 || warps != 8))
           continue;
         kernels::QuantizeOptions options;
         options.config = {{{"CHUNK", chunk}}, warps};

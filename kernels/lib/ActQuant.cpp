@@ -2,9 +2,11 @@
 // 1 x 128 block (DeepSeek-V3's act_quant_kernel).
 //
 // Unlike the reference kernel, which gives each program one 128-element
-// block, a program quantizes ROWS rows of one 128-column block: enough bytes
-// in flight per program for the kernel to run at memory speed. Rows and
-// columns past m and k are masked, so k need not be a multiple of 128.
+// block, a program quantizes ROWS consecutive blocks: x is seen as a list of
+// 1 x 128 blocks in row-major order (the order of s), one per tile row. When
+// k is a multiple of 128 a program's blocks are one contiguous stretch of x,
+// read and written as a copy would. Columns past k and blocks past the last
+// are masked, so k need not be a multiple of 128.
 #include "ScaleRules.h"
 #include "tessel/kernels/Definitions.h"
 
@@ -15,18 +17,22 @@ void actQuantBody(const dsl::KernelScope &kernel) {
   using namespace dsl;
   Value x = kernel.arg("x"), y = kernel.arg("y"), s = kernel.arg("s");
   Value m = kernel.arg("m"), k = kernel.arg("k");
-  int64_t rowsPerProgram = kernel.constant("ROWS"), block = kernel.constant("BLOCK");
+  int64_t blocksPerProgram = kernel.constant("ROWS"), block = kernel.constant("BLOCK");
   bool ue8m0 = kernel.constant("UE8M0") != 0;
 
-  Value rows = programId(0) * rowsPerProgram + arange(0, rowsPerProgram);
-  Value cols = programId(1) * block + arange(0, block);
-  Value mask = (rows.col() < m) & (cols.row() < k);
-  Value offsets = rows.col() * k + cols.row();
+  // Block b covers row b / scaleColumns, columns from (b % scaleColumns) * 128.
+  Value scaleColumns = cdiv(k, block);
+  Value blocks = programId(0) * blocksPerProgram + arange(0, blocksPerProgram);
+  Value rows = blocks / scaleColumns;
+  Value cols = (blocks % scaleColumns * block).col() + arange(0, block).row();
+  Value mask = (rows < m).col() & (cols < k);
+  Value offsets = (rows * k).col() + cols;
 
   Value v = load(x + offsets, mask, 0).to(DType::F32);
   Value scale = detail::blockScale(max(abs(v), 1), ue8m0);
-  store(y + offsets, (v / scale.col()).to(DType::F8E4M3), mask);
-  store(s + rows * cdiv(k, block) + programId(1), scale, rows < m);
+  Value quotient = detail::divideByScale(v, scale.col(), (1.0 / scale).col());
+  store(y + offsets, quotient.to(DType::F8E4M3), mask);
+  store(s + blocks, scale, rows < m);
 }
 
 dsl::KernelDefinition makeActQuant(DType inputType) {
@@ -36,10 +42,13 @@ dsl::KernelDefinition makeActQuant(DType inputType) {
   kernel.params = {dsl::Param::pointer("x", inputType), dsl::Param::pointer("y", DType::F8E4M3),
                    dsl::Param::pointer("s", DType::F32), dsl::Param::scalar("m", DType::I32),
                    dsl::Param::scalar("k", DType::I32)};
-  kernel.constants = {{"ROWS", 16, "rows per program"},
+  kernel.constants = {{"ROWS", 16, "1x128 blocks per program (consecutive, row-major)"},
                       {"BLOCK", 128, "columns per scale block"},
                       {"UE8M0", 0, "1: round scales up to powers of two"}};
   kernel.body = actQuantBody;
+  // 16 blocks over 2 warps: 32 elements per thread, which reads at memory
+  // speed, and tiles small enough for the CPU interpreter's caches.
+  kernel.numWarps = 2;
   return kernel;
 }
 

@@ -69,7 +69,7 @@ Status actQuant(const runtime::TensorView &x, const runtime::TensorView &y,
   int64_t rows = constantOr(spec, "ROWS", 16);
   if (rows < 1 || (rows & (rows - 1)))
     return Error(fmt::format("{}: ROWS must be a power of two, got {}", kernel, rows));
-  spec.grid = {gridExtent(ceilDiv(m, rows), kernel), gridExtent(ceilDiv(k, kBlock), kernel), 1};
+  spec.grid = {gridExtent(ceilDiv(m * ceilDiv(k, kBlock), rows), kernel), 1, 1};
   return launchOn(actQuantKernel(x.dtype), spec,
                   {x, y, s, dsl::LaunchArg::i32(int32_t(m)), dsl::LaunchArg::i32(int32_t(k))},
                   stream);
@@ -110,14 +110,14 @@ Status weightQuant(const runtime::TensorView &w, const runtime::TensorView &q,
   if (n == 0 || k == 0)
     return Status::success();
   dsl::LaunchSpec spec =
-      launchSpec(options.config, {{"CHUNK", 64}, {"UE8M0", options.ue8m0Scales ? 1 : 0}},
+      launchSpec(options.config, {{"CHUNK", 128}, {"UE8M0", options.ue8m0Scales ? 1 : 0}},
                  weightQuantKernel().numWarps);
   // The loop steps through the block CHUNK rows at a time and must end on
   // the block's last row.
-  int64_t chunk = constantOr(spec, "CHUNK", 64);
+  int64_t chunk = constantOr(spec, "CHUNK", 128);
   if (chunk < 1 || chunk > kBlock || kBlock % chunk != 0)
     return Error(fmt::format("{}: CHUNK must divide {}, got {}", kernel, kBlock, chunk));
-  spec.grid = {gridExtent(ceilDiv(n, kBlock), kernel), gridExtent(ceilDiv(k, kBlock), kernel), 1};
+  spec.grid = {gridExtent(ceilDiv(n, kBlock) * ceilDiv(k, kBlock), kernel), 1, 1};
   return launchOn(weightQuantKernel(), spec,
                   {w, q, s, dsl::LaunchArg::i32(int32_t(n)), dsl::LaunchArg::i32(int32_t(k))},
                   stream);
@@ -156,7 +156,7 @@ Status weightDequant(const runtime::TensorView &q, const runtime::TensorView &s,
   int64_t rows = constantOr(spec, "BLOCK_M", 32);
   if (rows < 1 || rows > kBlock || kBlock % rows != 0)
     return Error(fmt::format("{}: BLOCK_M must divide {}, got {}", kernel, kBlock, rows));
-  spec.grid = {gridExtent(ceilDiv(n, rows), kernel), gridExtent(ceilDiv(k, kBlock), kernel), 1};
+  spec.grid = {gridExtent(ceilDiv(n, rows) * ceilDiv(k, kBlock), kernel), 1, 1};
   return launchOn(weightDequantKernel(), spec,
                   {q, s, out, dsl::LaunchArg::i32(int32_t(n)), dsl::LaunchArg::i32(int32_t(k))},
                   stream);

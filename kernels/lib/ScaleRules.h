@@ -23,4 +23,26 @@ inline dsl::Value blockScale(const dsl::Value &amax, bool ue8m0) {
   return ((exponent + roundsUp) << 23).bitcast(DType::F32);
 }
 
+/// x / scale, bit for bit, with one division per scale instead of one per
+/// element: `inverse` is 1 / scale (a correctly rounded division), spread
+/// like `scale` over x. The quotient x * inverse is corrected once with the
+/// exact residual of an fma (Markstein's theorem: with a correctly rounded
+/// reciprocal and no underflow, q + (x - q * s) * inverse rounds to x / s).
+///
+/// This holds for the scales blockScale gives: finite ones lie in
+/// [1e-4 / 448, FLT_MAX / 448], so the inverse is normal, and where the
+/// residual can underflow (|x| below about 2^-100) the quotient is far below
+/// the smallest e4m3 subnormal either way. A block holding an inf has scale inf
+/// and inverse 0: there x * 0 is already x / inf (±0, NaN for inf), and the
+/// correction (inf * 0) would be NaN, so it is skipped. The residual is
+/// formed as q * s - x and subtracted, which keeps the sign of a zero
+/// quotient.
+inline dsl::Value divideByScale(const dsl::Value &x, const dsl::Value &scale,
+                                const dsl::Value &inverse) {
+  using namespace dsl;
+  Value quotient = x * inverse;
+  Value residual = fma(quotient, scale, -x);
+  return where(inverse == 0, quotient, fma(-residual, inverse, quotient));
+}
+
 } // namespace tessel::kernels::detail

@@ -1,7 +1,7 @@
 // weight_dequant: e4m3 weight times its 128 x 128 block scale, to bf16
 // (DeepSeek-V3's weight_dequant_kernel). A program converts BLOCK_M rows of
 // one scale block, so that the grid has enough programs to fill the GPU.
-#include "tessel/dsl/DSL.h"
+#include "ProgramOrder.h"
 #include "tessel/kernels/Definitions.h"
 
 namespace tessel::kernels {
@@ -13,14 +13,16 @@ void weightDequantBody(const dsl::KernelScope &kernel) {
   Value n = kernel.arg("n"), k = kernel.arg("k");
   int64_t rowsPerProgram = kernel.constant("BLOCK_M"), block = kernel.constant("BLOCK");
 
-  Value rows = programId(0) * rowsPerProgram + arange(0, rowsPerProgram);
-  Value cols = programId(1) * block + arange(0, block);
+  Value scaleColumns = cdiv(k, block);
+  auto [rowTile, columnTile] = detail::rowMajorTile(scaleColumns);
+  Value rows = rowTile * rowsPerProgram + arange(0, rowsPerProgram);
+  Value cols = columnTile * block + arange(0, block);
   Value mask = (rows.col() < n) & (cols.row() < k);
   Value offsets = rows.col() * k + cols.row();
 
   // Every row of this program lies in one scale block: BLOCK_M divides BLOCK.
-  Value scaleRow = programId(0) * rowsPerProgram / block;
-  Value scale = load(s + scaleRow * cdiv(k, block) + programId(1));
+  Value scaleRow = rowTile * rowsPerProgram / block;
+  Value scale = load(s + scaleRow * scaleColumns + columnTile);
   Value v = load(q + offsets, mask, 0).to(DType::F32);
   store(out + offsets, (v * scale).to(DType::BF16), mask);
 }

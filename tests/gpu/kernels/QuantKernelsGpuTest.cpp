@@ -312,7 +312,7 @@ TEST_P(AllBf16PatternsGpuTest, DequantOfEveryE4M3CodeMatchesReference) {
   Tensor out = poisoned(DType::BF16, {kRows, kCols});
   dsl::LaunchSpec spec;
   spec.constants = {{"BLOCK_M", 32}};
-  spec.grid = {kRows / 32, kCols / 128, 1};
+  spec.grid = {kRows / 32 * (kCols / 128), 1, 1};
   std::vector<dsl::LaunchArg> args = {qd.view(), sd.view(), out.view(), dsl::LaunchArg::i32(kRows),
                                       dsl::LaunchArg::i32(kCols)};
   Status launched = jit->launch(weightDequantKernel(), spec, args);
@@ -357,13 +357,13 @@ TEST_F(InterpreterAgreementGpuTest, ActQuantWeightQuantAndDequantAgree) {
   std::vector<uint8_t> y(x.size()), q(x.size());
   std::vector<float> s(kRows * kBlocks), sw(kScaleRows * kBlocks);
   std::vector<uint16_t> back(x.size());
-  run(actQuantKernel(), {unsigned((kRows + 15) / 16), kBlocks, 1},
+  run(actQuantKernel(), {unsigned((kRows * kBlocks + 15) / 16), 1, 1},
       {pointer(x), pointer(y), pointer(s), InterpreterArg::i32(kRows), InterpreterArg::i32(kCols)},
       {region(x, "x"), region(y, "y"), region(s, "s")});
-  run(weightQuantKernel(), {kScaleRows, kBlocks, 1},
+  run(weightQuantKernel(), {kScaleRows * kBlocks, 1, 1},
       {pointer(x), pointer(q), pointer(sw), InterpreterArg::i32(kRows), InterpreterArg::i32(kCols)},
       {region(x, "w"), region(q, "q"), region(sw, "s")});
-  run(weightDequantKernel(), {unsigned((kRows + 31) / 32), kBlocks, 1},
+  run(weightDequantKernel(), {unsigned((kRows + 31) / 32 * kBlocks), 1, 1},
       {pointer(q), pointer(sw), pointer(back), InterpreterArg::i32(kRows),
        InterpreterArg::i32(kCols)},
       {region(q, "q"), region(sw, "s"), region(back, "out")});
@@ -420,7 +420,7 @@ TEST_F(QuantGpuTest, PerLaunchInterpretationMatchesTheGpuAndChecksAccesses) {
   Tensor hostS = poisoned(DType::F32, {kRows, kCols / 128});
   dsl::Jit *jit = dsl::Jit::global().value();
   dsl::LaunchSpec spec;
-  spec.grid = {kRows / 16, kCols / 128, 1};
+  spec.grid = {kRows / 16 * (kCols / 128), 1, 1};
   std::vector<dsl::LaunchArg> gpuArgs = {xd.view(), gpuY.view(), gpuS.view(),
                                          dsl::LaunchArg::i32(kRows), dsl::LaunchArg::i32(kCols)};
   ASSERT_TRUE(jit->launch(actQuantKernel(), spec, gpuArgs));
@@ -438,7 +438,7 @@ TEST_F(QuantGpuTest, PerLaunchInterpretationMatchesTheGpuAndChecksAccesses) {
   std::vector<dsl::LaunchArg> badArgs = {xd.view(), untouched.view(), hostS.view(),
                                          dsl::LaunchArg::i32(2 * kRows),
                                          dsl::LaunchArg::i32(kCols)};
-  spec.grid = {2 * kRows / 16, kCols / 128, 1};
+  spec.grid = {2 * kRows / 16 * (kCols / 128), 1, 1};
   Status bad = jit->launch(actQuantKernel(), spec, badArgs);
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message().find("outside every buffer"), std::string::npos)

@@ -73,7 +73,7 @@ TEST_P(ActQuantInterpreterTest, MatchesReferenceBitForBit) {
                            InterpreterArg::i32(int32_t(shape.cols))};
   MemoryRegion regions[] = {region(x, "x"), region(y, "y"), region(s, "s")};
   InterpretOptions options;
-  options.grid = {unsigned((shape.rows + 15) / 16), unsigned(blocks), 1};
+  options.grid = {unsigned((shape.rows * blocks + 15) / 16), 1, 1};
   Status ran = kernel.interpret(args, regions, options);
   ASSERT_TRUE(ran) << ran.error().message();
   for (size_t i = 0; i < s.size(); ++i)
@@ -125,7 +125,7 @@ TEST(WeightKernelsInterpreter, QuantAndDequantMatchReferenceWithTails) {
                              InterpreterArg::i32(int32_t(shape.cols))};
     MemoryRegion regions[] = {region(w, "w"), region(q, "q"), region(s, "s")};
     InterpretOptions options;
-    options.grid = {unsigned(nb), unsigned(kb), 1};
+    options.grid = {unsigned(nb * kb), 1, 1};
     Status ran = quant.interpret(args, regions, options);
     ASSERT_TRUE(ran) << ran.error().message();
     EXPECT_EQ(q, qRef) << shape.rows << "x" << shape.cols;
@@ -141,7 +141,7 @@ TEST(WeightKernelsInterpreter, QuantAndDequantMatchReferenceWithTails) {
                                     InterpreterArg::i32(int32_t(shape.rows)),
                                     InterpreterArg::i32(int32_t(shape.cols))};
     MemoryRegion dequantRegions[] = {region(qRef, "q"), region(sRef, "s"), region(out, "out")};
-    options.grid = {unsigned((shape.rows + 31) / 32), unsigned(kb), 1};
+    options.grid = {unsigned((shape.rows + 31) / 32 * kb), 1, 1};
     ran = dequant.interpret(dequantArgs, dequantRegions, options);
     ASSERT_TRUE(ran) << ran.error().message();
     EXPECT_EQ(out, outRef) << shape.rows << "x" << shape.cols;
