@@ -22,10 +22,13 @@ void fp8GemmBody(const dsl::KernelScope &kernel) {
   int64_t blockK = kernel.constant("BLOCK_K");
   int stages = int(kernel.constant("NUM_STAGES"));
 
-  // Rows and columns past the edges wrap around: every load is in bounds
-  // without a mask, and the store below drops what they compute.
-  Value rows = (programId(0) * blockM + arange(0, blockM)) % m;
-  Value cols = (programId(1) * blockN + arange(0, blockN)) % n;
+  // Rows and columns past the edges are masked: their loads give zeros and
+  // the store drops what they compute. (The seed wraps them around with % m
+  // instead, which makes every row's address independent of the others and
+  // cost the main loop 16 more registers.)
+  Value rows = programId(0) * blockM + arange(0, blockM);
+  Value cols = programId(1) * blockN + arange(0, blockN);
+  Value rowMask = rows.col() < m, colMask = cols.row() < n;
   Value ks = arange(0, blockK);
   Value scaleBlocksK = cdiv(k, kScaleBlock);
 
@@ -33,8 +36,8 @@ void fp8GemmBody(const dsl::KernelScope &kernel) {
   Value bTile = b + cols.row() * k + ks.col();  // [BLOCK_K, BLOCK_N]: b transposed
   Value aScales = aScale + rows * scaleBlocksK; // [BLOCK_M]
   // A tile of at most 128 columns lies in one 128-row block of b: its b scale
-  // is one scalar per step (columns that wrapped past n are dropped at the
-  // store). A wider tile spans blocks and loads a scale per column.
+  // is one scalar per step. A wider tile spans blocks and loads a scale per
+  // column.
   bool oneScaleBlock = kScaleBlock % blockN == 0;
   Value bScales = oneScaleBlock
                       ? bScale + programId(1) * blockN / int64_t(kScaleBlock) * scaleBlocksK
@@ -46,11 +49,13 @@ void fp8GemmBody(const dsl::KernelScope &kernel) {
                  [&](const Value &step, const std::vector<Value> &carried) {
                    Value offset = step * blockK;
                    Value kLeft = k - offset;
-                   Value av = load(aTile + offset, ks.row() < kLeft, 0);
-                   Value bv = load(bTile + offset, ks.col() < kLeft, 0);
+                   Value av = load(aTile + offset, (ks.row() < kLeft) & rowMask, 0);
+                   Value bv = load(bTile + offset, (ks.col() < kLeft) & colMask, 0);
                    // BLOCK_K divides the scale block: one scale per step.
                    Value scaleColumn = offset / int64_t(kScaleBlock);
-                   Value sa = load(aScales + scaleColumn), sb = load(bScales + scaleColumn);
+                   Value sa = load(aScales + scaleColumn, rows < m, 0);
+                   Value sb = oneScaleBlock ? load(bScales + scaleColumn)
+                                            : load(bScales + scaleColumn, cols < n, 0);
                    // The block's product, scaled, joins the fp32 sum in one
                    // rounding: acc + (a_blk . b_blk^T) * (a_s * b_s).
                    Value scales = oneScaleBlock ? (sa * sb).col() : sa.col() * sb.row();
@@ -58,10 +63,7 @@ void fp8GemmBody(const dsl::KernelScope &kernel) {
                  },
                  LoopOptions{stages})[0];
 
-  Value outRows = programId(0) * blockM + arange(0, blockM);
-  Value outCols = programId(1) * blockN + arange(0, blockN);
-  store(c + outRows.col() * n + outCols.row(), acc.to(DType::BF16),
-        (outRows.col() < m) & (outCols.row() < n));
+  store(c + rows.col() * n + cols.row(), acc.to(DType::BF16), rowMask & colMask);
 }
 
 } // namespace
