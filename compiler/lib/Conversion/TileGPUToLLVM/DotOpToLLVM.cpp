@@ -79,7 +79,8 @@ Value inlinePtx(OpBuilder &b, Location loc, Type resultType, ValueRange operands
 SmallVector<Value> loadMatrices(OpBuilder &b, Location loc, Value base, Value laneOffset,
                                 int64_t constantOffset, int count) {
   Value offset = add(b, loc, laneOffset, i32Constant(b, loc, constantOffset));
-  Value address = LLVM::PtrToIntOp::create(b, loc, b.getI64Type(), gep(b, loc, base, offset));
+  // A shared-window address: 32 bits (the backend's shared pointers are too).
+  Value address = LLVM::PtrToIntOp::create(b, loc, b.getI32Type(), gep(b, loc, base, offset));
   SmallVector<Type> results(count, b.getI32Type());
   auto resultType = LLVM::LLVMStructType::getLiteral(b.getContext(), results);
   std::string registers;
@@ -91,7 +92,7 @@ SmallVector<Value> loadMatrices(OpBuilder &b, Location loc, Value base, Value la
   std::string text = "ldmatrix.sync.aligned.m8n8.x" + std::to_string(count) +
                      ".shared.b16 {" + registers + "}, [$" + std::to_string(count) + "];";
   return unpackElements(
-      b, loc, inlinePtx(b, loc, resultType, ValueRange{address}, text, constraints + "l"));
+      b, loc, inlinePtx(b, loc, resultType, ValueRange{address}, text, constraints + "r"));
 }
 
 std::string instructionName(Type a, Type b) {
