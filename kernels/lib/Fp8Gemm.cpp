@@ -25,15 +25,18 @@ void fp8GemmBody(const dsl::KernelScope &kernel) {
   // Rows and columns past the edges are masked: their loads give zeros and
   // the store drops what they compute. (The seed wraps them around with % m
   // instead, which makes every row's address independent of the others and
-  // cost the main loop 16 more registers.)
+  // costs the main loop registers.)
   Value rows = programId(0) * blockM + arange(0, blockM);
   Value cols = programId(1) * blockN + arange(0, blockN);
   Value rowMask = rows.col() < m, colMask = cols.row() < n;
   Value ks = arange(0, blockK);
   Value scaleBlocksK = cdiv(k, kScaleBlock);
 
-  Value aTile = a + rows.col() * k + ks.row();  // [BLOCK_M, BLOCK_K]
-  Value bTile = b + cols.row() * k + ks.col();  // [BLOCK_K, BLOCK_N]: b transposed
+  // What the loop keeps of the addresses is 32-bit offsets; the pointers are
+  // formed in each step, so a thread's row costs one register across the
+  // loop instead of two.
+  Value aOffsets = rows.col() * k + ks.row(); // [BLOCK_M, BLOCK_K]
+  Value bOffsets = cols.row() * k + ks.col(); // [BLOCK_K, BLOCK_N]: b transposed
   Value aScales = aScale + rows * scaleBlocksK; // [BLOCK_M]
   // A tile of at most 128 columns lies in one 128-row block of b: its b scale
   // is one scalar per step. A wider tile spans blocks and loads a scale per
@@ -49,8 +52,8 @@ void fp8GemmBody(const dsl::KernelScope &kernel) {
                  [&](const Value &step, const std::vector<Value> &carried) {
                    Value offset = step * blockK;
                    Value kLeft = k - offset;
-                   Value av = load(aTile + offset, (ks.row() < kLeft) & rowMask, 0);
-                   Value bv = load(bTile + offset, (ks.col() < kLeft) & colMask, 0);
+                   Value av = load(a + (aOffsets + offset), (ks.row() < kLeft) & rowMask, 0);
+                   Value bv = load(b + (bOffsets + offset), (ks.col() < kLeft) & colMask, 0);
                    // BLOCK_K divides the scale block: one scale per step.
                    Value scaleColumn = offset / int64_t(kScaleBlock);
                    Value sa = load(aScales + scaleColumn, rows < m, 0);
@@ -86,7 +89,7 @@ const dsl::KernelDefinition &fp8GemmKernel() {
     kernel.constants = {{"BLOCK_M", 64, "rows of c per program (>= 16)"},
                         {"BLOCK_N", 128, "columns of c per program (>= 16)"},
                         {"BLOCK_K", 128, "k per step: 32, 64 or 128 (divides the scale block)"},
-                        {"NUM_STAGES", 3, "k steps whose loads are in flight at once"}};
+                        {"NUM_STAGES", 2, "k steps whose loads are in flight at once"}};
     kernel.body = fp8GemmBody;
     kernel.numWarps = 4;
     return kernel;

@@ -59,17 +59,27 @@ std::vector<int64_t> outputShape(const runtime::TensorView &a, int64_t n) {
 /// multiprocessors. A smaller GPU runs more than one wave, which costs
 /// little; the autotuner chooses per device and shape.
 constexpr int64_t kProgramsPerWave = 132;
+/// Programs of the default tiles resident at once: two per multiprocessor
+/// (at about 230 registers per thread no third fits).
+constexpr int64_t kResidentPrograms = 2 * kProgramsPerWave;
 
 /// The tile when the caller does not choose one: 64 x 128 for large
-/// problems (measured best at M = 4096 on an H200, bench/GemmBench.cpp), and
-/// smaller tiles where that would leave multiprocessors idle: 16 rows for
-/// at most 16, 32 for at most 32; then 64 columns, then half the rows, until
-/// a wave is full.
+/// problems (measured best at M = 4096 on an H200, bench/GemmBench.cpp), or
+/// 128 x 64 where that runs fewer waves of resident programs (4096 x 2112:
+/// 1056 programs, 4 full waves, instead of 1088, whose fifth wave is almost
+/// empty). Smaller tiles where a wave would leave multiprocessors idle: 16
+/// rows for at most 16, 32 for at most 32; then 64 columns, then half the
+/// rows, until a wave is full.
 std::pair<int64_t, int64_t> defaultTile(int64_t m, int64_t n) {
   int64_t blockM = m <= 16 ? 16 : m <= 32 ? 32 : 64, blockN = 128;
   auto programs = [&] { return ceilDiv(m, blockM) * ceilDiv(n, blockN); };
-  if (programs() < kProgramsPerWave)
-    blockN = 64;
+  if (programs() >= kProgramsPerWave) {
+    auto waves = [](int64_t count) { return ceilDiv(count, kResidentPrograms); };
+    if (blockM == 64 && waves(ceilDiv(m, 128) * ceilDiv(n, 64)) < waves(programs()))
+      return {128, 64};
+    return {blockM, blockN};
+  }
+  blockN = 64;
   if (programs() < kProgramsPerWave && blockM > 16)
     blockM /= 2;
   return {blockM, blockN};
@@ -113,12 +123,15 @@ Status fp8Gemm(const runtime::TensorView &a, const runtime::TensorView &aScale,
     return ok;
   if (Status ok = checkShape(kKernel, "c", c, outputShape(a, shape->n)); !ok)
     return ok;
+  // Two stages: faster than three or four on every DeepSeek-V3 shape at
+  // M = 4096 on an H200 (bench/GemmBench.cpp); two resident programs per
+  // multiprocessor keep four K steps in flight there.
   auto [blockM, blockN] = defaultTile(shape->m, shape->n);
   dsl::LaunchSpec spec = detail::launchSpec(config,
                                             {{"BLOCK_M", blockM},
                                              {"BLOCK_N", blockN},
                                              {"BLOCK_K", 128},
-                                             {"NUM_STAGES", 3}},
+                                             {"NUM_STAGES", 2}},
                                             fp8GemmKernel().numWarps);
   if (Status ok = checkConfig(spec); !ok)
     return ok;
