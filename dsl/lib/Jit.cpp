@@ -431,13 +431,14 @@ Status Jit::launch(const KernelDefinition &kernel, const LaunchSpec &spec,
     return interpret(kernel, spec, args);
   if (spec.interpret)
     return interpretOnHostCopies(kernel, spec, args, stream);
+  unsigned numWarps = spec.numWarps ? spec.numWarps : kernel.numWarps;
   Expected<runtime::Function> function =
-      load(kernel, spec.constants, specialize(args), spec.numWarps);
+      load(kernel, spec.constants, specialize(args), numWarps);
   if (!function)
     return function.error();
   runtime::LaunchConfig config;
   config.grid = spec.grid;
-  config.block = {spec.numWarps * 32, 1, 1};
+  config.block = {numWarps * 32, 1, 1};
   return runtime::launch(*function, config, packed, stream);
 }
 

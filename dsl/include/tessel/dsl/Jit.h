@@ -57,7 +57,8 @@ private:
 struct LaunchSpec {
   std::array<unsigned, 3> grid{1, 1, 1};
   Constants constants;
-  unsigned numWarps = 4;
+  /// Warps per program; 0: the kernel definition's numWarps.
+  unsigned numWarps = 0;
   /// Run this launch in the CPU interpreter, for debugging on a GPU machine:
   /// the buffers the pointer arguments point into (DeviceBuffers) are copied
   /// to the host, interpreted with every access checked, and copied back.
