@@ -30,10 +30,11 @@ done
 
 # fp8_gemm: BLOCK_M x BLOCK_N x BLOCK_K, stages and warps, skipping tiles
 # with fewer 16 x 8 tensor-core pieces than warps (the host refuses them).
-for bm in 16 64 128; do
+# The stage counts include both the host's defaults (2, and 4 for short tiles).
+for bm in 16 32 64 128; do
   for bn in 64 128; do
     for bk in 64 128; do
-      for stages in 1 3; do
+      for stages in 1 2 4; do
         for warps in 4 8; do
           (( (bm / 16) * (bn / 8) >= warps )) || continue
           for arch in "${archs[@]}"; do
