@@ -23,9 +23,9 @@ int main(int argc, char **argv) {
     v = uint16_t(0x3C00 + rng() % 0x0800); // bf16 values in [2^-7, 2)
   std::vector<uint8_t> y(x.size());
   std::vector<float> s(kM * kK / 128);
-  constexpr int64_t kBlocksPerProgram = 16; // the shipped default
-  dsl::BuiltKernel kernel =
-      dsl::build(kernels::actQuantKernel(), {{"ROWS", kBlocksPerProgram}}).value();
+  dsl::BuiltKernel kernel = dsl::build(kernels::actQuantKernel()).value();
+  int64_t blocksPerProgram =
+      dsl::resolveConstants(kernels::actQuantKernel(), {}).value().at("ROWS");
   InterpreterArg args[] = {InterpreterArg::hostPointer(x.data()),
                            InterpreterArg::hostPointer(y.data()),
                            InterpreterArg::hostPointer(s.data()), InterpreterArg::i32(kM),
@@ -34,7 +34,7 @@ int main(int argc, char **argv) {
                             {y.data(), y.size(), "y"},
                             {s.data(), s.size() * 4, "s"}};
   InterpretOptions options;
-  options.grid = {unsigned(kM * (kK / 128) / kBlocksPerProgram), 1, 1};
+  options.grid = {unsigned(kM * (kK / 128) / blocksPerProgram), 1, 1};
   options.threads = threads;
   double best = 1e30;
   for (int run = 0; run < 3; ++run) {

@@ -36,6 +36,13 @@ namespace {
 
 using bench::medianMs;
 
+/// Whether `value` of constant `name` and `warps` are the kernel's defaults:
+/// the one config --quick measures.
+bool isDefaultConfig(const dsl::KernelDefinition &kernel, const char *name, int64_t value,
+                     unsigned warps) {
+  return dsl::resolveConstants(kernel, {}).value().at(name) == value && warps == kernel.numWarps;
+}
+
 Tensor randomBf16(std::vector<int64_t> shape) {
   Tensor tensor = Tensor::empty(DType::BF16, std::move(shape)).value();
   std::vector<uint16_t> host(tensor.view().numel());
@@ -194,7 +201,7 @@ int main(int argc, char **argv) {
     double copy = copyGbps(bytes, repeats);
     for (int rowsPerProgram : {8, 16, 32, 64})
       for (unsigned warps : {2u, 4u, 8u}) {
-        if (quick && (rowsPerProgram != 16 || warps != 2))
+        if (quick && !isDefaultConfig(kernels::actQuantKernel(), "ROWS", rowsPerProgram, warps))
           continue;
         kernels::QuantizeOptions options;
         options.config = {{{"ROWS", rowsPerProgram}}, warps};
@@ -216,7 +223,7 @@ int main(int argc, char **argv) {
     double copy = copyGbps(bytes, repeats);
     for (int chunk : {32, 64, 128})
       for (unsigned warps : {8u, 16u}) {
-        if (quick && (chunk != 128 || warps != 8))
+        if (quick && !isDefaultConfig(kernels::weightQuantKernel(), "CHUNK", chunk, warps))
           continue;
         kernels::QuantizeOptions options;
         options.config = {{{"CHUNK", chunk}}, warps};
@@ -228,7 +235,7 @@ int main(int argc, char **argv) {
       }
     for (int blockM : {16, 32, 64, 128})
       for (unsigned warps : {2u, 4u, 8u}) {
-        if (quick && (blockM != 32 || warps != 4))
+        if (quick && !isDefaultConfig(kernels::weightDequantKernel(), "BLOCK_M", blockM, warps))
           continue;
         kernels::KernelConfig config{{{"BLOCK_M", blockM}}, warps};
         double ms = medianMs(

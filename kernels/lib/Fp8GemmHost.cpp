@@ -95,7 +95,7 @@ std::pair<int64_t, int64_t> defaultTile(int64_t m, int64_t n) {
 int64_t defaultStages(int64_t blockM, int64_t k) { return blockM <= 32 && k >= 4096 ? 4 : 2; }
 
 Status checkConfig(const dsl::LaunchSpec &spec) {
-  auto value = [&](const char *name) { return detail::constantOr(spec, name, 0); };
+  auto value = [&](const char *name) { return spec.constants.at(name); };
   for (const char *name : {"BLOCK_M", "BLOCK_N"}) {
     int64_t size = value(name);
     if (size < 16 || size > 256 || (size & (size - 1)))
@@ -133,11 +133,11 @@ Status fp8Gemm(const runtime::TensorView &a, const runtime::TensorView &aScale,
   if (Status ok = checkShape(kKernel, "c", c, outputShape(a, shape->n)); !ok)
     return ok;
   auto [blockM, blockN] = defaultTile(shape->m, shape->n);
-  dsl::LaunchSpec spec = detail::launchSpec(
-      config, {{"BLOCK_M", blockM}, {"BLOCK_N", blockN}, {"BLOCK_K", 128}},
-      fp8GemmKernel().numWarps);
+  dsl::LaunchSpec spec =
+      detail::launchSpec(fp8GemmKernel(), config, {{"BLOCK_M", blockM}, {"BLOCK_N", blockN}});
   // The stage count follows the tile actually used, the caller's or ours.
-  spec.constants.try_emplace("NUM_STAGES", defaultStages(spec.constants["BLOCK_M"], shape->k));
+  if (!config.constants.contains("NUM_STAGES"))
+    spec.constants["NUM_STAGES"] = defaultStages(spec.constants.at("BLOCK_M"), shape->k);
   if (Status ok = checkConfig(spec); !ok)
     return ok;
   if (shape->m == 0)

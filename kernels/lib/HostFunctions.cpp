@@ -14,7 +14,6 @@ constexpr int64_t kBlock = 128;
 using detail::ceilDiv;
 using detail::checkShape;
 using detail::checkTensor;
-using detail::constantOr;
 using detail::gridExtent;
 using detail::launchOn;
 using detail::launchSpec;
@@ -63,10 +62,9 @@ Status actQuant(const runtime::TensorView &x, const runtime::TensorView &y,
   if (m == 0 || k == 0)
     return Status::success();
 
-  dsl::LaunchSpec spec =
-      launchSpec(options.config, {{"ROWS", 16}, {"UE8M0", options.ue8m0Scales ? 1 : 0}},
-                 actQuantKernel(x.dtype).numWarps);
-  int64_t rows = constantOr(spec, "ROWS", 16);
+  dsl::LaunchSpec spec = launchSpec(actQuantKernel(x.dtype), options.config,
+                                    {{"UE8M0", options.ue8m0Scales ? 1 : 0}});
+  int64_t rows = spec.constants.at("ROWS");
   if (rows < 1 || (rows & (rows - 1)))
     return Error(fmt::format("{}: ROWS must be a power of two, got {}", kernel, rows));
   spec.grid = {gridExtent(ceilDiv(m * ceilDiv(k, kBlock), rows), kernel), 1, 1};
@@ -110,11 +108,10 @@ Status weightQuant(const runtime::TensorView &w, const runtime::TensorView &q,
   if (n == 0 || k == 0)
     return Status::success();
   dsl::LaunchSpec spec =
-      launchSpec(options.config, {{"CHUNK", 128}, {"UE8M0", options.ue8m0Scales ? 1 : 0}},
-                 weightQuantKernel().numWarps);
+      launchSpec(weightQuantKernel(), options.config, {{"UE8M0", options.ue8m0Scales ? 1 : 0}});
   // The loop steps through the block CHUNK rows at a time and must end on
   // the block's last row.
-  int64_t chunk = constantOr(spec, "CHUNK", 128);
+  int64_t chunk = spec.constants.at("CHUNK");
   if (chunk < 1 || chunk > kBlock || kBlock % chunk != 0)
     return Error(fmt::format("{}: CHUNK must divide {}, got {}", kernel, kBlock, chunk));
   spec.grid = {gridExtent(ceilDiv(n, kBlock) * ceilDiv(k, kBlock), kernel), 1, 1};
@@ -152,8 +149,8 @@ Status weightDequant(const runtime::TensorView &q, const runtime::TensorView &s,
     return ok;
   if (n == 0 || k == 0)
     return Status::success();
-  dsl::LaunchSpec spec = launchSpec(config, {{"BLOCK_M", 32}}, weightDequantKernel().numWarps);
-  int64_t rows = constantOr(spec, "BLOCK_M", 32);
+  dsl::LaunchSpec spec = launchSpec(weightDequantKernel(), config);
+  int64_t rows = spec.constants.at("BLOCK_M");
   if (rows < 1 || rows > kBlock || kBlock % rows != 0)
     return Error(fmt::format("{}: BLOCK_M must divide {}, got {}", kernel, kBlock, rows));
   spec.grid = {gridExtent(ceilDiv(n, rows) * ceilDiv(k, kBlock), kernel), 1, 1};

@@ -11,15 +11,19 @@
 
 namespace tessel::kernels::detail {
 
-/// Library defaults, measured on an H100 (see bench/); a config given by the
-/// caller overrides them field by field.
-inline dsl::LaunchSpec launchSpec(const KernelConfig &config, dsl::Constants defaults,
-                           unsigned defaultWarps) {
+/// The launch of `kernel`: every constant at its definition's default (the
+/// measured best, see bench/) and the definition's warp count, then
+/// `choices`, what the host derives from the arguments, then the caller's
+/// config, field by field. A name the kernel lacks is reported at launch.
+inline dsl::LaunchSpec launchSpec(const dsl::KernelDefinition &kernel, const KernelConfig &config,
+                                  const dsl::Constants &choices = {}) {
   dsl::LaunchSpec spec;
-  spec.constants = std::move(defaults);
+  spec.constants = dsl::resolveConstants(kernel, {}).value(); // the defaults: cannot fail
+  for (const auto &[name, value] : choices)
+    spec.constants[name] = value;
   for (const auto &[name, value] : config.constants)
     spec.constants[name] = value;
-  spec.numWarps = config.numWarps ? config.numWarps : defaultWarps;
+  spec.numWarps = config.numWarps ? config.numWarps : kernel.numWarps;
   return spec;
 }
 
@@ -36,11 +40,6 @@ inline Status launchOn(const dsl::KernelDefinition &kernel, const dsl::LaunchSpe
     return Error(fmt::format("{}: {}", kernel.name, jit.error().message()));
   return (*jit)->launch(kernel, spec, std::span<const dsl::LaunchArg>(args.begin(), args.size()),
                         stream);
-}
-
-inline int64_t constantOr(const dsl::LaunchSpec &spec, const char *name, int64_t fallback) {
-  auto found = spec.constants.find(name);
-  return found == spec.constants.end() ? fallback : found->second;
 }
 
 } // namespace tessel::kernels::detail
