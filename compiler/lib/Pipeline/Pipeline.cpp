@@ -108,12 +108,12 @@ private:
 class Pipeline {
 public:
   Pipeline(mlir::ModuleOp module, const CompileOptions &options)
-      : module_(module), options_(options) {}
+      : module_(module), options_(options), kernelName_(findKernelName(module)) {}
 
   Expected<CompiledKernel> run(Stage stopAfter) {
     DiagnosticCollector diagnostics(module_.getContext());
     auto fail = [&](Stage stage, std::string_view what) {
-      return Error(fmt::format("compiling {} for {} failed at stage '{}': {}{}", kernelName(),
+      return Error(fmt::format("compiling {} for {} failed at stage '{}': {}{}", kernelName_,
                                options_.arch, stageName(stage), what,
                                diagnostics.messages()));
     };
@@ -150,7 +150,11 @@ public:
     llvmPasses.addPass(createConvertTileGPUToLLVM());
     llvmPasses.addPass(mlir::createReconcileUnrealizedCastsPass());
     llvmPasses.addPass(mlir::createCanonicalizerPass());
-    if (mlir::failed(llvmPasses.run(module_)))
+    // The conversion's output is several times the size of what
+    // canonicalization leaves: verify once, at the end of the stage, instead
+    // of after every pass.
+    llvmPasses.enableVerifier(false);
+    if (mlir::failed(llvmPasses.run(module_)) || mlir::failed(module_.verify()))
       return fail(Stage::LLVMDialect, "lowering to LLVM failed");
     dump(Stage::LLVMDialect, print(module_), "mlir");
     if (stopAfter == Stage::LLVMDialect)
@@ -158,7 +162,7 @@ public:
 
     llvm::LLVMContext llvmContext;
     std::unique_ptr<llvm::Module> llvmModule =
-        mlir::translateModuleToLLVMIR(module_, llvmContext, kernelName());
+        mlir::translateModuleToLLVMIR(module_, llvmContext, kernelName_);
     if (!llvmModule)
       return fail(Stage::LLVMIR, "translation to LLVM IR failed");
     Expected<std::string> ptx = emitPTX(*llvmModule, options_.arch);
@@ -168,7 +172,7 @@ public:
       return fail(Stage::PTX, ptx.error().message());
     dump(Stage::PTX, *ptx, "ptx");
 
-    CompiledKernel kernel = finishEarly();
+    CompiledKernel kernel = describeKernel();
     if (stopAfter == Stage::LLVMIR)
       kernel.stageText = print(*llvmModule);
     else
@@ -177,23 +181,30 @@ public:
   }
 
 private:
-  std::string kernelName() {
+  /// The kernel's symbol, read before lowering multiplies the ops to walk.
+  static std::string findKernelName(mlir::ModuleOp module) {
     std::string name = "kernel";
-    module_.walk([&](mlir::Operation *op) {
+    module.walk([&](mlir::Operation *op) {
       if (auto symbol = op->getAttrOfType<mlir::StringAttr>("sym_name"))
         name = symbol.str();
     });
     return name;
   }
 
-  CompiledKernel finishEarly() {
+  /// The launch metadata, without IR text.
+  CompiledKernel describeKernel() {
     CompiledKernel kernel;
-    kernel.name = kernelName();
+    kernel.name = kernelName_;
     kernel.arch = options_.arch;
     kernel.numThreads = options_.numWarps * 32;
     if (auto bytes = module_->getAttrOfType<mlir::IntegerAttr>(
             tessel::tilegpu::TileGPUDialect::kSharedBytesAttrName))
       kernel.sharedBytes = unsigned(bytes.getInt());
+    return kernel;
+  }
+
+  CompiledKernel finishEarly() {
+    CompiledKernel kernel = describeKernel();
     kernel.stageText = print(module_);
     return kernel;
   }
@@ -204,13 +215,14 @@ private:
     std::filesystem::path dir(options_.dumpDirectory);
     std::error_code ignored;
     std::filesystem::create_directories(dir, ignored);
-    std::ofstream(dir / fmt::format("{}.{}-{}.{}", kernelName(), int(stage), stageName(stage),
+    std::ofstream(dir / fmt::format("{}.{}-{}.{}", kernelName_, int(stage), stageName(stage),
                                     extension))
         << text;
   }
 
   mlir::ModuleOp module_;
   const CompileOptions &options_;
+  std::string kernelName_;
 };
 
 } // namespace

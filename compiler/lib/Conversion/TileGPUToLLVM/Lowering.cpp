@@ -25,7 +25,21 @@ TileTypeConverter::TileTypeConverter(MLIRContext *context) : LLVMTypeConverter(c
   });
 }
 
+namespace {
+/// Marks the casts packElements creates, so that they are not taken for the
+/// conversion framework's own.
+constexpr llvm::StringLiteral kPackedElementsAttr = "tessel.packed_elements";
+
+UnrealizedConversionCastOp packingCast(Value packed) {
+  auto cast = packed.getDefiningOp<UnrealizedConversionCastOp>();
+  return cast && cast->hasAttr(kPackedElementsAttr) ? cast : UnrealizedConversionCastOp();
+}
+} // namespace
+
 SmallVector<Value> unpackElements(OpBuilder &b, Location loc, Value packed) {
+  if (UnrealizedConversionCastOp cast = packingCast(packed))
+    return llvm::to_vector(cast.getInputs());
+  // A struct that crossed a block boundary (a loop-carried tile).
   auto structType = cast<LLVM::LLVMStructType>(packed.getType());
   SmallVector<Value> elements;
   for (int64_t i = 0, e = structType.getBody().size(); i < e; ++i)
@@ -34,10 +48,24 @@ SmallVector<Value> unpackElements(OpBuilder &b, Location loc, Value packed) {
 }
 
 Value packElements(OpBuilder &b, Location loc, Type structType, ValueRange elements) {
-  Value packed = LLVM::UndefOp::create(b, loc, structType);
-  for (auto [i, element] : llvm::enumerate(elements))
-    packed = LLVM::InsertValueOp::create(b, loc, packed, element, i);
-  return packed;
+  auto cast = UnrealizedConversionCastOp::create(b, loc, structType, elements);
+  cast->setAttr(kPackedElementsAttr, b.getUnitAttr());
+  return cast.getResult(0);
+}
+
+void materializePackedElements(Operation *root) {
+  root->walk([](UnrealizedConversionCastOp cast) {
+    if (!cast->hasAttr(kPackedElementsAttr))
+      return;
+    if (!cast->use_empty()) {
+      OpBuilder b(cast);
+      Value packed = LLVM::UndefOp::create(b, cast.getLoc(), cast.getResult(0).getType());
+      for (auto [i, element] : llvm::enumerate(cast.getInputs()))
+        packed = LLVM::InsertValueOp::create(b, cast.getLoc(), packed, element, i);
+      cast.getResult(0).replaceAllUsesWith(packed);
+    }
+    cast->erase();
+  });
 }
 
 Value i32Constant(OpBuilder &b, Location loc, int64_t value) {

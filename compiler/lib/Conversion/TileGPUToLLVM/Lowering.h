@@ -2,8 +2,9 @@
 // per-thread view of a tile, and the populate functions of each op family.
 //
 // A tile becomes, in each thread, the list of elements that thread holds
-// (DistributedLayout defines which and in what order), carried between ops as
-// an LLVM struct that LLVM's SROA later dissolves into registers.
+// (DistributedLayout defines which and in what order). Between ops the
+// patterns pass the elements themselves; only a tile carried across blocks
+// becomes an LLVM struct, which LLVM's SROA later dissolves into registers.
 #pragma once
 
 #include "tessel/Analysis/AxisInfo.h"
@@ -36,11 +37,17 @@ public:
   explicit TileTypeConverter(mlir::MLIRContext *context);
 };
 
-/// Splits a converted tile into its per-thread elements, and back.
+/// Splits a converted tile into its per-thread elements, and back. While the
+/// patterns run, a packed tile is a marked cast of its elements, which the
+/// next op's pattern reads back without emitting code; once they are done,
+/// materializePackedElements turns the casts still in use (tiles carried
+/// across blocks, such as loop arguments) into insertvalue chains and erases
+/// the others.
 llvm::SmallVector<mlir::Value> unpackElements(mlir::OpBuilder &b, mlir::Location loc,
                                               mlir::Value packed);
 mlir::Value packElements(mlir::OpBuilder &b, mlir::Location loc, mlir::Type structType,
                          mlir::ValueRange elements);
+void materializePackedElements(mlir::Operation *root);
 
 /// Integer constants in the LLVM dialect.
 mlir::Value i32Constant(mlir::OpBuilder &b, mlir::Location loc, int64_t value);

@@ -91,6 +91,8 @@ struct ConvertTileGPUToLLVM
 
     ConversionTarget target(*context);
     target.addLegalDialect<LLVM::LLVMDialect, NVVM::NVVMDialect>();
+    // The patterns' packed tiles (see packElements).
+    target.addLegalOp<UnrealizedConversionCastOp>();
     target.addIllegalDialect<tile::TileDialect, tilegpu::TileGPUDialect, arith::ArithDialect,
                              math::MathDialect, func::FuncDialect>();
     scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns, target);
@@ -117,6 +119,7 @@ struct ConvertTileGPUToLLVM
     cfTarget.addLegalOp<UnrealizedConversionCastOp>();
     if (failed(applyPartialConversion(module, cfTarget, std::move(cfPatterns))))
       return signalPassFailure();
+    materializePackedElements(module);
   }
 };
 

@@ -80,10 +80,12 @@ Expected<std::string> emitPTX(llvm::Module &module, const std::string &arch) {
   // PTX ISA 8.4 for every architecture: sm_90a needs 8.0, LLVM selects the
   // fp8 conversions (cvt.rn.satfinite.e4m3x2.f32) on sm_89 only from 8.1 on,
   // and mma.sync with fp8 operands (tile.dot) needs 8.4; the default for a
-  // target is older. CUDA 12.4+ drivers load it.
+  // target is older. CUDA 12.4+ drivers load it. The default code generation
+  // level: the aggressive one emits the same PTX here, more slowly (and
+  // ptxas schedules and allocates registers again either way).
   std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
       nvptxTriple(), arch, /*Features=*/"+ptx84", targetOptions, llvm::Reloc::PIC_, std::nullopt,
-      llvm::CodeGenOptLevel::Aggressive));
+      llvm::CodeGenOptLevel::Default));
   if (!machine)
     return Error("cannot create an NVPTX target machine for " + arch);
 
