@@ -50,6 +50,48 @@ Value zeroOf(OpBuilder &b, Location loc, Type type) {
   return LLVM::ZeroOp::create(b, loc, type);
 }
 
+/// The vector<2xi8> that `first` and `second` are elements 0 and 1 of, if
+/// they are: a pair an fp8 conversion produced together.
+Value sourcePair(Value first, Value second) {
+  auto lo = first.getDefiningOp<LLVM::ExtractElementOp>();
+  auto hi = second.getDefiningOp<LLVM::ExtractElementOp>();
+  if (!lo || !hi || lo.getVector() != hi.getVector() ||
+      lo.getVector().getType() != VectorType::get({2}, first.getType()))
+    return {};
+  auto positionOf = [](LLVM::ExtractElementOp extract) -> std::optional<int64_t> {
+    IntegerAttr attr;
+    if (!matchPattern(extract.getPosition(), m_Constant(&attr)))
+      return std::nullopt;
+    return attr.getInt();
+  };
+  if (positionOf(lo) != 0 || positionOf(hi) != 1)
+    return {};
+  return lo.getVector();
+}
+
+/// The vector a store of `elements` writes. Bytes that fp8 conversions
+/// produced in pairs travel as the pairs' 16 bits: the backend otherwise
+/// assembles them one byte at a time, with byte permutes.
+Value storedVector(OpBuilder &b, Location loc, ArrayRef<Value> elements, Type storage) {
+  int64_t width = elements.size();
+  if (storage.isInteger(8) && width % 2 == 0) {
+    SmallVector<Value> pairs;
+    for (int64_t j = 0; j < width; j += 2)
+      if (Value pair = sourcePair(elements[j], elements[j + 1]))
+        pairs.push_back(LLVM::BitcastOp::create(b, loc, b.getI16Type(), pair));
+    if (int64_t(pairs.size()) == width / 2) {
+      Value vector = zeroOf(b, loc, VectorType::get({width / 2}, b.getI16Type()));
+      for (auto [j, pair] : llvm::enumerate(pairs))
+        vector = LLVM::InsertElementOp::create(b, loc, vector, pair, i32Constant(b, loc, j));
+      return vector;
+    }
+  }
+  Value vector = zeroOf(b, loc, VectorType::get({width}, storage));
+  for (auto [j, element] : llvm::enumerate(elements))
+    vector = LLVM::InsertElementOp::create(b, loc, vector, element, i32Constant(b, loc, j));
+  return vector;
+}
+
 struct LoadOpLowering : public ConvertOpToLLVMPattern<tile::LoadOp> {
   LoadOpLowering(TileTypeConverter &converter, const LoweringContext &ctx)
       : ConvertOpToLLVMPattern(converter), ctx_(ctx) {}
@@ -120,7 +162,6 @@ struct StoreOpLowering : public ConvertOpToLLVMPattern<tile::StoreOp> {
       masks = elementsOf(rewriter, loc, adaptor.getMask(), original);
     int64_t width = ctx_.axisInfo.vectorWidth(op.getPtr(), op.getMask());
     unsigned bytes = tile::storageBytes(storage);
-    Type vectorType = VectorType::get({width}, storage);
 
     // Threads that hold replicas of other threads' elements do not store
     // them again; a scalar is stored by thread 0 alone.
@@ -135,10 +176,7 @@ struct StoreOpLowering : public ConvertOpToLLVMPattern<tile::StoreOp> {
     }
 
     for (size_t i = 0; i < ptrs.size(); i += width) {
-      Value vector = zeroOf(rewriter, loc, vectorType);
-      for (int64_t j = 0; j < width; ++j)
-        vector = LLVM::InsertElementOp::create(rewriter, loc, vector, values[i + j],
-                                               i32Constant(rewriter, loc, j));
+      Value vector = storedVector(rewriter, loc, ArrayRef(values).slice(i, width), storage);
       Value predicate = owner;
       if (!masks.empty())
         predicate = LLVM::AndOp::create(rewriter, loc, predicate, masks[i]);
