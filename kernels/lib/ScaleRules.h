@@ -32,17 +32,23 @@ inline dsl::Value blockScale(const dsl::Value &amax, bool ue8m0) {
 /// This holds for the scales blockScale gives: finite ones lie in
 /// [1e-4 / 448, FLT_MAX / 448], so the inverse is normal, and where the
 /// residual can underflow (|x| below about 2^-100) the quotient is far below
-/// the smallest e4m3 subnormal either way. A block holding an inf has scale inf
-/// and inverse 0: there x * 0 is already x / inf (±0, NaN for inf), and the
-/// correction (inf * 0) would be NaN, so it is skipped. The residual is
-/// formed as q * s - x and subtracted, which keeps the sign of a zero
-/// quotient.
+/// the smallest e4m3 subnormal either way. The residual is formed as
+/// q * s - x and subtracted (as a product with -inverse), which keeps the
+/// sign of a zero quotient.
+///
+/// A block holding an inf has scale inf and inverse 0. There x * 0 is
+/// already x / inf (±0 with the sign of x, NaN for inf and NaN), but the
+/// residual q * inf would be NaN. Such blocks correct with a scale of 0
+/// instead: the residual is then -x, and q + (-x) * -0 is q again for every
+/// x (the product is a zero of q's sign). So no element needs a select, and
+/// the per-scale values (-inverse, the corrected scale) are computed once.
 inline dsl::Value divideByScale(const dsl::Value &x, const dsl::Value &scale,
                                 const dsl::Value &inverse) {
   using namespace dsl;
+  Value correctingScale = where(inverse == 0, 0.0, scale);
   Value quotient = x * inverse;
-  Value residual = fma(quotient, scale, -x);
-  return where(inverse == 0, quotient, fma(-residual, inverse, quotient));
+  Value residual = fma(quotient, correctingScale, -x);
+  return fma(residual, -inverse, quotient);
 }
 
 } // namespace tessel::kernels::detail
