@@ -2,9 +2,9 @@
 //
 // The operands arrive in whatever layouts their loads chose; the accumulator
 // is in the mma layout (MmaEncodingAttr). The lowering:
-//  1. writes A as [M][K] and B transposed as [N][K] to shared memory, each
-//     row padded by 16 bytes so that the eight rows a fragment load touches
-//     fall in distinct banks;
+//  1. writes A as [M][K] and B transposed as [N][K] to shared memory, the
+//     16-byte chunks of each row swizzled (stagedOperandOffset) so that the
+//     eight rows a fragment load touches fall in distinct banks;
 //  2. per K step of one instruction, reads each warp's A and B fragments
 //     with ldmatrix (4 fp8 or 2 bf16/f16 values along K per register);
 //  3. issues mma.sync m16n8k32 (fp8 on sm_89) or m16n8k16 (bf16/f16, and
@@ -212,10 +212,21 @@ SmallVector<Value> emitMmaFromShared(OpBuilder &b, Location loc, const LoweringC
   Value low = LLVM::AndOp::create(b, loc, matrix, i32Constant(b, loc, 1));
   Value high = LLVM::LShrOp::create(b, loc, matrix, i32Constant(b, loc, 1));
   Value aRow = add(b, loc, add(b, loc, mul(b, loc, warpM, 16), mul(b, loc, low, 8)), matrixRow);
-  Value aLane = add(b, loc, mul(b, loc, aRow, pitch), mul(b, loc, high, 16));
   Value bRow = add(b, loc, add(b, loc, mul(b, loc, warpN, 8), mul(b, loc, high, 8 * wn)),
                    matrixRow);
-  Value bLane = add(b, loc, mul(b, loc, bRow, pitch), mul(b, loc, low, 16));
+  // A lane reads, at K step s, its row's bytes s * 32 + c (c = 0 or 16),
+  // which the swizzle XORs with bits x of the row; the other repetitions lie
+  // a multiple of 16 rows further, with the same x (see swizzleBits). The
+  // XOR splits, s * 32 + c ^ x = s * 32 ^ (c ^ x), with c ^ x fixed per lane.
+  Value aChunk =
+      LLVM::XOrOp::create(b, loc, mul(b, loc, high, 16), swizzleBits(b, loc, aRow, pitch));
+  Value bChunk =
+      LLVM::XOrOp::create(b, loc, mul(b, loc, low, 16), swizzleBits(b, loc, bRow, pitch));
+  Value aRowStart = mul(b, loc, aRow, pitch), bRowStart = mul(b, loc, bRow, pitch);
+  auto laneOffset = [&](Value rowStart, Value chunk, int64_t stepBytes) {
+    return add(b, loc, rowStart,
+               LLVM::XOrOp::create(b, loc, chunk, i32Constant(b, loc, stepBytes)));
+  };
 
   int64_t repsM = m / (16 * wm), repsN = n / (8 * wn);
   int64_t kSteps = k * tile::storageBytes(aElement) / kStepBytes;
@@ -229,14 +240,15 @@ SmallVector<Value> emitMmaFromShared(OpBuilder &b, Location loc, const LoweringC
 
   for (int64_t step = 0; step < kSteps; ++step) {
     int64_t stepBytes = step * kStepBytes;
+    Value aLane = laneOffset(aRowStart, aChunk, stepBytes);
+    Value bLane = laneOffset(bRowStart, bChunk, stepBytes);
     SmallVector<SmallVector<Value>> aFragments, bFragments;
     for (int64_t repM = 0; repM < repsM; ++repM)
-      aFragments.push_back(
-          loadMatrices(b, loc, base, aLane, repM * 16 * wm * pitch + stepBytes, 4));
+      aFragments.push_back(loadMatrices(b, loc, base, aLane, repM * 16 * wm * pitch, 4));
     for (int64_t repN = 0; repN < repsN; repN += 2) {
       int count = repN + 1 < repsN ? 4 : 2;
       SmallVector<Value> regs =
-          loadMatrices(b, loc, bBase, bLane, repN * 8 * wn * pitch + stepBytes, count);
+          loadMatrices(b, loc, bBase, bLane, repN * 8 * wn * pitch, count);
       for (int i = 0; i < count; i += 2)
         bFragments.push_back({regs[i], regs[i + 1]});
     }
@@ -302,7 +314,7 @@ struct DotOpLowering : public ConvertOpToLLVMPattern<tile::DotOp> {
 
 private:
   /// Writes an operand's elements to shared memory at [row][k] with pitch
-  /// `pitch` bytes, where `kDim` is the operand's K dimension. Runs of
+  /// `pitch` bytes (swizzled), where `kDim` is the operand's K dimension. Runs of
   /// elements consecutive along K go out as one vector store of up to 16
   /// bytes.
   void stageOperand(OpBuilder &b, Location loc, RankedTensorType type, Value packed, Value base,

@@ -2,6 +2,8 @@
 
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 
+#include <algorithm>
+
 using namespace mlir;
 using namespace tessel::tilegpu;
 
@@ -161,10 +163,25 @@ Value scratchBase(OpBuilder &b, Location loc, const LoweringContext &ctx) {
                                    ctx.scratchSymbol);
 }
 
+Value swizzleBits(OpBuilder &b, Location loc, Value row, int64_t pitch) {
+  // A bank group is 16 bytes; eight of them make the 128 bytes the banks
+  // span. A row of `pitch` bytes holds `chunks` of them (up to 8 count), so
+  // 8 / chunks consecutive rows fill the banks once: rows of one such band
+  // share an XOR, and successive bands take successive ones.
+  int64_t chunks = std::clamp<int64_t>(pitch / 16, 1, 8);
+  int64_t rowsPerBand = 8 / chunks;
+  Value band = LLVM::LShrOp::create(b, loc, row, i32Constant(b, loc, llvm::Log2_64(rowsPerBand)));
+  Value chunk = LLVM::AndOp::create(b, loc, band, i32Constant(b, loc, chunks - 1));
+  return LLVM::ShlOp::create(b, loc, chunk, i32Constant(b, loc, 4));
+}
+
 Value stagedOperandOffset(OpBuilder &b, Location loc, ArrayRef<Value> index, unsigned kDim,
                           int64_t pitch, int64_t bytes) {
-  Value row = LLVM::MulOp::create(b, loc, index[1 - kDim], i32Constant(b, loc, pitch));
+  Value rowIndex = index[1 - kDim];
+  Value row = LLVM::MulOp::create(b, loc, rowIndex, i32Constant(b, loc, pitch));
   Value column = LLVM::MulOp::create(b, loc, index[kDim], i32Constant(b, loc, bytes));
+  // Accesses of at most 16 aligned bytes stay within one chunk.
+  column = LLVM::XOrOp::create(b, loc, column, swizzleBits(b, loc, rowIndex, pitch));
   return LLVM::AddOp::create(b, loc, row, column);
 }
 

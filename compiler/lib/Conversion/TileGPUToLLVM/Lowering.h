@@ -79,12 +79,19 @@ mlir::Value isFirstReplica(mlir::OpBuilder &b, mlir::Location loc,
 /// Address of the shared-memory scratch buffer (addrspace 3).
 mlir::Value scratchBase(mlir::OpBuilder &b, mlir::Location loc, const LoweringContext &ctx);
 /// Byte offset in shared memory of a dot operand element staged as rows of
-/// K elements (the layout tile.dot and async_copy write): row * pitch + k *
-/// bytes, where k is the element's index along `kDim` and row its index
-/// along the other dimension of the 2-D `index`.
+/// K elements (the layout tile.dot and async_copy write, and ldmatrix reads):
+/// row * pitch + (k * bytes ^ swizzleBits(row)), where k is the element's
+/// index along `kDim` and row its index along the other dimension of the
+/// 2-D `index`.
 mlir::Value stagedOperandOffset(mlir::OpBuilder &b, mlir::Location loc,
                                 llvm::ArrayRef<mlir::Value> index, unsigned kDim, int64_t pitch,
                                 int64_t bytes);
+/// What the byte offset within row `row` of a staged operand with `pitch`-byte
+/// rows is XORed with: a 16-byte chunk index, times 16, taken from bits of
+/// the row. The eight rows one ldmatrix matrix reads, at the same logical
+/// chunk, then sit in eight distinct 16-byte bank groups, without padding.
+/// Rows a multiple of 8 apart share it.
+mlir::Value swizzleBits(mlir::OpBuilder &b, mlir::Location loc, mlir::Value row, int64_t pitch);
 /// Address of the pipeline region of the scratch.
 mlir::Value pipelineBase(mlir::OpBuilder &b, mlir::Location loc, const LoweringContext &ctx);
 

@@ -5,9 +5,10 @@
 
 // c[64x64] = sum over k of a[64 x k] . b[64 x k]^T, stepping 64 along k with
 // three stages: the loads become cp.async copies two iterations ahead into
-// rings of 3 buffers (A: 64 rows, B: 64 rows, each 64 + 16 bytes), and the
-// dot reads its operands from the ring.
-// PIPE: module attributes {tilegpu.num_warps = 4 : i32, tilegpu.pipeline_bytes = 30720 : i32
+// rings of 3 buffers (A: 64 rows, B: 64 rows, each of 64 bytes, unpadded:
+// the copies and ldmatrix swizzle 16-byte chunks instead), and the dot reads
+// its operands from the ring.
+// PIPE: module attributes {tilegpu.num_warps = 4 : i32, tilegpu.pipeline_bytes = 24576 : i32
 // PIPE-LABEL: func.func @gemm
 // PIPE: tilegpu.async_copy
 // PIPE: tilegpu.async_copy
@@ -21,12 +22,13 @@
 // PIPE: tilegpu.async_copy
 // PIPE: tilegpu.async_commit
 // PIPE-NOT: tile.load
-// PIPE: tilegpu.dot_shared {{.*}} {aType = f8E4M3FN, bType = f8E4M3FN, k = 64 : i64, pitch = 80 : i64}
+// PIPE: tilegpu.dot_shared {{.*}} {aType = f8E4M3FN, bType = f8E4M3FN, k = 64 : i64, pitch = 64 : i64}
 // PIPE-NOT: tile.dot
 // PIPE: scf.yield
 // PIPE: tilegpu.async_wait 0
 
 // LLVM-LABEL: llvm.func @gemm
+// LLVM: llvm.xor
 // LLVM: nvvm.cp.async.shared.global {{.*}}, 16, cache = cg
 // LLVM: nvvm.cp.async.commit.group
 // LLVM: nvvm.cp.async.wait.group 1

@@ -83,11 +83,9 @@ MmaEncodingAttr getMmaEncoding(mlir::MLIRContext *context, int64_t m, int64_t n,
                                unsigned numWarps);
 
 /// Row pitch in bytes of a dot operand staged in shared memory as rows of
-/// `k` elements: padded by 16 bytes, so that the eight rows one fragment load
-/// touches fall in distinct banks.
-inline int64_t sharedOperandPitch(int64_t k, unsigned elementBytes) {
-  return k * elementBytes + 16;
-}
+/// `k` elements. Rows are not padded: the 16-byte chunks of each row are
+/// permuted instead (swizzled; see stagedOperandOffset in the lowering).
+inline int64_t sharedOperandPitch(int64_t k, unsigned elementBytes) { return k * elementBytes; }
 
 /// The same tensor type with another encoding.
 mlir::RankedTensorType withEncoding(mlir::RankedTensorType type, mlir::Attribute encoding);

@@ -33,12 +33,14 @@ def TileGPU_AsyncCopyOp : Op<TileGPU_Dialect, "async_copy",
   let summary = "Starts copying a 2-D tile from global into shared memory (cp.async)";
   let description = [{
     Element (i0, i1) of the tile `ptr` points to lands in the pipeline region
-    of shared memory at byte `offset + row * pitch + k * sizeof(element)`,
-    where k is its index along `kDim` and row its index along the other
-    dimension. Elements whose `mask` is false are written as zero. The copy
-    completes asynchronously: see async_commit and async_wait.
+    of shared memory at byte `offset + row * pitch + (k * sizeof(element)
+    ^ swizzle(row))`, where k is its index along `kDim` and row its index
+    along the other dimension: rows of K elements whose 16-byte chunks are
+    permuted by an XOR with bits of the row (see the lowering's
+    stagedOperandOffset). Elements whose `mask` is false are written as zero.
+    The copy completes asynchronously: see async_commit and async_wait.
 
-    Example: `tilegpu.async_copy %p to %off {kDim = 1 : i32, pitch = 144 : i64}
+    Example: `tilegpu.async_copy %p to %off {kDim = 1 : i32, pitch = 128 : i64}
       : tensor<64x128x!tile.ptr<f8E4M3FN>, #blocked>`
   }];
   let arguments = (ins Tile_PtrTensor:$ptr, Optional<Tile_BoolTensor>:$mask, I32:$offset,
@@ -72,7 +74,8 @@ def TileGPU_DotSharedOp : Op<TileGPU_Dialect, "dot_shared",
     `acc + A · B` where A (M x K, of `aType`) lies at byte `aOffset` of the
     pipeline region as rows of K elements and B (K x N, of `bType`)
     transposed at `bOffset` as N rows of K elements, both with row pitch
-    `pitch` bytes (the layout async_copy writes). The accumulator is in the
+    `pitch` bytes and swizzled chunks (the layout async_copy writes). The
+    accumulator is in the
     mma layout.
   }];
   let arguments = (ins Tile_FloatTensor:$acc, I32:$aOffset, I32:$bOffset, TypeAttr:$aType,
