@@ -47,22 +47,33 @@ void fp8GemmBody(const dsl::KernelScope &kernel) {
                       : bScale + cols / int64_t(kScaleBlock) * scaleBlocksK;
 
   Value steps = cdiv(k, blockK);
+  // A step's scales are loaded one step ahead and carried to it: their
+  // latency (a load from L2 or memory) then hides behind a step of tensor-core
+  // work, where loaded within the step it stalled the promotion at its end.
+  // BLOCK_K divides the scale block: one scale column per step.
+  auto loadScales = [&](const Value &step) {
+    Value scaleColumn = step * blockK / int64_t(kScaleBlock);
+    Value inRange = step < steps;
+    Value sa = load(aScales + scaleColumn, (rows < m) & inRange, 0);
+    Value sb = oneScaleBlock ? load(bScales + scaleColumn, inRange, 0)
+                             : load(bScales + scaleColumn, (cols < n) & inRange, 0);
+    return std::vector<Value>{sa, sb};
+  };
+  std::vector<Value> firstScales = loadScales(constant(0, DType::I32));
   Value acc = zeros({blockM, blockN}, DType::F32);
-  acc = forRange(0, steps, 1, {acc},
+  acc = forRange(0, steps, 1, {acc, firstScales[0], firstScales[1]},
                  [&](const Value &step, const std::vector<Value> &carried) {
                    Value offset = step * blockK;
                    Value kLeft = k - offset;
                    Value av = load(a + (aOffsets + offset), (ks.row() < kLeft) & rowMask, 0);
                    Value bv = load(b + (bOffsets + offset), (ks.col() < kLeft) & colMask, 0);
-                   // BLOCK_K divides the scale block: one scale per step.
-                   Value scaleColumn = offset / int64_t(kScaleBlock);
-                   Value sa = load(aScales + scaleColumn, rows < m, 0);
-                   Value sb = oneScaleBlock ? load(bScales + scaleColumn)
-                                            : load(bScales + scaleColumn, cols < n, 0);
+                   std::vector<Value> nextScales = loadScales(step + 1);
+                   Value sa = carried[1], sb = carried[2];
                    // The block's product, scaled, joins the fp32 sum in one
                    // rounding: acc + (a_blk . b_blk^T) * (a_s * b_s).
                    Value scales = oneScaleBlock ? (sa * sb).col() : sa.col() * sb.row();
-                   return std::vector<Value>{fma(dot(av, bv), scales, carried[0])};
+                   return std::vector<Value>{fma(dot(av, bv), scales, carried[0]),
+                                             nextScales[0], nextScales[1]};
                  },
                  LoopOptions{stages})[0];
 
