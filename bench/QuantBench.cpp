@@ -153,7 +153,8 @@ int main(int argc, char **argv) {
       };
       std::vector<double> coldMs;
       for (int build = 0; build < kColdBuilds; ++build) {
-        std::unique_ptr<dsl::Jit> cold = jitOn(dir / fmt::format("cold-{}-{}", kernel->name, build));
+        std::unique_ptr<dsl::Jit> cold =
+            jitOn(dir / fmt::format("cold-{}-{}", kernel->name, build));
         coldMs.push_back(time(*cold));
       }
       std::unique_ptr<dsl::Jit> warm = jitOn(dir);

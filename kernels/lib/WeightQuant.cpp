@@ -34,8 +34,11 @@ void weightQuantBody(const dsl::KernelScope &kernel) {
     Value quotient = detail::divideByScale(values.to(DType::F32), scale, inverse);
     store(q + offsets, quotient.to(DType::F8E4M3), mask);
   };
-  // Masked elements load as 0, which no amax is below.
-  auto scaleOf = [&](const Value &amaxes) { return detail::blockScale(max(max(amaxes, 1), 0), ue8m0); };
+  // The block's scale from its elements' magnitudes (masked elements load as
+  // 0, which no amax is below).
+  auto scaleOf = [&](const Value &magnitudes) {
+    return detail::blockScale(max(max(magnitudes, 1), 0), ue8m0);
+  };
 
   Value zero = constant(0, DType::I32);
   if (chunk == block) {
@@ -85,7 +88,7 @@ const dsl::KernelDefinition &weightQuantKernel() {
                         {"CHUNK", 128, "rows per loop step (divides BLOCK)"},
                         {"UE8M0", 0, "1: round scales up to powers of two"}};
     kernel.body = weightQuantBody;
-    // 16 warps: 32 elements per thread (60 registers). 8 warps read about a
+    // 16 warps: 32 elements per thread (59 registers). 8 warps read about a
     // point of bandwidth faster, but twice the code per thread doubles the
     // time to compile it.
     kernel.numWarps = 16;
