@@ -18,7 +18,6 @@
 #include <chrono>
 #include <filesystem>
 #include <cstdio>
-#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <random>
@@ -109,9 +108,7 @@ void timeFirstCalls(nlohmann::json &json) {
 } // namespace
 
 int main(int argc, char **argv) {
-  // A cold first call includes the driver's PTX -> cubin compile: keep the
-  // driver's own cache of compiled PTX (read when the driver starts) out.
-  setenv("CUDA_CACHE_DISABLE", "1", /*overwrite=*/0);
+  bench::disableDriverPtxCache();
   std::string jsonPath;
   std::vector<int64_t> ms;
   std::vector<kernels::KernelConfig> configs;

@@ -24,7 +24,6 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <cstdlib>
 #include <cstring>
 #include <random>
 
@@ -96,9 +95,7 @@ int firstLoadFromCache(const std::string &dir) {
 }
 
 int main(int argc, char **argv) {
-  // A cold build includes the driver's PTX -> cubin compile: keep the
-  // driver's own cache of compiled PTX (read when the driver starts) out.
-  setenv("CUDA_CACHE_DISABLE", "1", /*overwrite=*/0);
+  bench::disableDriverPtxCache();
   std::string jsonPath;
   bool quick = false;
   if (argc == 3 && std::string(argv[1]) == "--first-load")

@@ -5,10 +5,17 @@
 #include "tessel/support/Error.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <functional>
 #include <vector>
 
 namespace tessel::bench {
+
+/// Keeps the driver's own cache of compiled PTX (read when the driver
+/// starts) out of the measurements, unless the caller's environment sets
+/// CUDA_CACHE_DISABLE: a cold build then includes the driver's PTX -> cubin
+/// compile. Call before the driver is loaded.
+inline void disableDriverPtxCache() { setenv("CUDA_CACHE_DISABLE", "1", /*overwrite=*/0); }
 
 /// Median time of `run` in milliseconds over `repeats` runs, after three
 /// warm-up runs, each timed with events around it on the default stream.

@@ -314,9 +314,9 @@ struct DotOpLowering : public ConvertOpToLLVMPattern<tile::DotOp> {
 
 private:
   /// Writes an operand's elements to shared memory at [row][k] with pitch
-  /// `pitch` bytes (swizzled), where `kDim` is the operand's K dimension. Runs of
-  /// elements consecutive along K go out as one vector store of up to 16
-  /// bytes.
+  /// `pitch` bytes (swizzled), where `kDim` is the operand's K dimension.
+  /// Runs of elements consecutive along K go out as one vector store of up
+  /// to 16 bytes.
   void stageOperand(OpBuilder &b, Location loc, RankedTensorType type, Value packed, Value base,
                     int64_t pitch, unsigned kDim) const {
     DistributedLayout layout = *DistributedLayout::get(type);

@@ -73,23 +73,22 @@ Value sourcePair(Value first, Value second) {
 /// produced in pairs travel as the pairs' 16 bits: the backend otherwise
 /// assembles them one byte at a time, with byte permutes.
 Value storedVector(OpBuilder &b, Location loc, ArrayRef<Value> elements, Type storage) {
+  auto vectorOf = [&](ArrayRef<Value> parts, Type partType) {
+    Value vector = zeroOf(b, loc, VectorType::get({int64_t(parts.size())}, partType));
+    for (auto [j, part] : llvm::enumerate(parts))
+      vector = LLVM::InsertElementOp::create(b, loc, vector, part, i32Constant(b, loc, j));
+    return vector;
+  };
   int64_t width = elements.size();
   if (storage.isInteger(8) && width % 2 == 0) {
     SmallVector<Value> pairs;
     for (int64_t j = 0; j < width; j += 2)
       if (Value pair = sourcePair(elements[j], elements[j + 1]))
         pairs.push_back(LLVM::BitcastOp::create(b, loc, b.getI16Type(), pair));
-    if (int64_t(pairs.size()) == width / 2) {
-      Value vector = zeroOf(b, loc, VectorType::get({width / 2}, b.getI16Type()));
-      for (auto [j, pair] : llvm::enumerate(pairs))
-        vector = LLVM::InsertElementOp::create(b, loc, vector, pair, i32Constant(b, loc, j));
-      return vector;
-    }
+    if (int64_t(pairs.size()) == width / 2)
+      return vectorOf(pairs, b.getI16Type());
   }
-  Value vector = zeroOf(b, loc, VectorType::get({width}, storage));
-  for (auto [j, element] : llvm::enumerate(elements))
-    vector = LLVM::InsertElementOp::create(b, loc, vector, element, i32Constant(b, loc, j));
-  return vector;
+  return vectorOf(elements, storage);
 }
 
 struct LoadOpLowering : public ConvertOpToLLVMPattern<tile::LoadOp> {

@@ -75,8 +75,7 @@ def TileGPU_DotSharedOp : Op<TileGPU_Dialect, "dot_shared",
     pipeline region as rows of K elements and B (K x N, of `bType`)
     transposed at `bOffset` as N rows of K elements, both with row pitch
     `pitch` bytes and swizzled chunks (the layout async_copy writes). The
-    accumulator is in the
-    mma layout.
+    accumulator is in the mma layout.
   }];
   let arguments = (ins Tile_FloatTensor:$acc, I32:$aOffset, I32:$bOffset, TypeAttr:$aType,
                        TypeAttr:$bType, I64Attr:$k, I64Attr:$pitch);
