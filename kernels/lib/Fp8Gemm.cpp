@@ -21,62 +21,55 @@ void fp8GemmBody(const dsl::KernelScope &kernel) {
   int64_t blockM = kernel.constant("BLOCK_M"), blockN = kernel.constant("BLOCK_N");
   int64_t blockK = kernel.constant("BLOCK_K");
   int stages = int(kernel.constant("NUM_STAGES"));
+  bool evenK = kernel.constant("EVEN_K") != 0;
 
-  // Rows and columns past the edges are masked: their loads give zeros and
-  // the store drops what they compute. (The seed wraps them around with % m
-  // instead, which makes every row's address independent of the others and
-  // costs the main loop registers.)
   Value rows = programId(0) * blockM + arange(0, blockM);
   Value cols = programId(1) * blockN + arange(0, blockN);
-  Value rowMask = rows.col() < m, colMask = cols.row() < n;
+  // Rows and columns past the edges load the last row or column instead:
+  // every load then stays in bounds without a mask, which keeps the main
+  // loop free of per-copy predicates, and the store drops what they compute.
+  // (The seed wraps them around with % m.)
+  Value loadRows = minimum(rows, m - 1), loadCols = minimum(cols, n - 1);
   Value ks = arange(0, blockK);
   Value scaleBlocksK = cdiv(k, kScaleBlock);
 
   // What the loop keeps of the addresses is 32-bit offsets; the pointers are
   // formed in each step, so a thread's row costs one register across the
   // loop instead of two.
-  Value aOffsets = rows.col() * k + ks.row(); // [BLOCK_M, BLOCK_K]
-  Value bOffsets = cols.row() * k + ks.col(); // [BLOCK_K, BLOCK_N]: b transposed
-  Value aScales = aScale + rows * scaleBlocksK; // [BLOCK_M]
+  Value aOffsets = loadRows.col() * k + ks.row(); // [BLOCK_M, BLOCK_K]
+  Value bOffsets = loadCols.row() * k + ks.col(); // [BLOCK_K, BLOCK_N]: b transposed
+  Value aScales = aScale + loadRows * scaleBlocksK; // [BLOCK_M]
   // A tile of at most 128 columns lies in one 128-row block of b: its b scale
   // is one scalar per step. A wider tile spans blocks and loads a scale per
   // column.
   bool oneScaleBlock = kScaleBlock % blockN == 0;
   Value bScales = oneScaleBlock
                       ? bScale + programId(1) * blockN / int64_t(kScaleBlock) * scaleBlocksK
-                      : bScale + cols / int64_t(kScaleBlock) * scaleBlocksK;
+                      : bScale + loadCols / int64_t(kScaleBlock) * scaleBlocksK;
 
-  Value steps = cdiv(k, blockK);
-  // A step's scales are loaded one step ahead and carried to it: their
-  // latency (a load from L2 or memory) then hides behind a step of tensor-core
-  // work, where loaded within the step it stalled the promotion at its end.
-  // BLOCK_K divides the scale block: one scale column per step.
-  auto loadScales = [&](const Value &step) {
-    Value scaleColumn = step * blockK / int64_t(kScaleBlock);
-    Value inRange = step < steps;
-    Value sa = load(aScales + scaleColumn, (rows < m) & inRange, 0);
-    Value sb = oneScaleBlock ? load(bScales + scaleColumn, inRange, 0)
-                             : load(bScales + scaleColumn, (cols < n) & inRange, 0);
-    return std::vector<Value>{sa, sb};
-  };
-  std::vector<Value> firstScales = loadScales(constant(0, DType::I32));
   Value acc = zeros({blockM, blockN}, DType::F32);
-  acc = forRange(0, steps, 1, {acc, firstScales[0], firstScales[1]},
-                 [&](const Value &step, const std::vector<Value> &carried) {
-                   Value offset = step * blockK;
-                   Value kLeft = k - offset;
-                   Value av = load(a + (aOffsets + offset), (ks.row() < kLeft) & rowMask, 0);
-                   Value bv = load(b + (bOffsets + offset), (ks.col() < kLeft) & colMask, 0);
-                   std::vector<Value> nextScales = loadScales(step + 1);
-                   Value sa = carried[1], sb = carried[2];
-                   // The block's product, scaled, joins the fp32 sum in one
-                   // rounding: acc + (a_blk . b_blk^T) * (a_s * b_s).
-                   Value scales = oneScaleBlock ? (sa * sb).col() : sa.col() * sb.row();
-                   return std::vector<Value>{fma(dot(av, bv), scales, carried[0]),
-                                             nextScales[0], nextScales[1]};
-                 },
-                 LoopOptions{stages})[0];
+  acc = forRange(
+      0, cdiv(k, blockK), 1, {acc},
+      [&](const Value &step, const std::vector<Value> &carried) {
+        Value offset = step * blockK;
+        // Without EVEN_K the last step masks the k past the end.
+        Value av = evenK ? load(a + (aOffsets + offset))
+                         : load(a + (aOffsets + offset), ks.row() < k - offset, 0);
+        Value bv = evenK ? load(b + (bOffsets + offset))
+                         : load(b + (bOffsets + offset), ks.col() < k - offset, 0);
+        // BLOCK_K divides the scale block: one scale column per step. The
+        // compiler prefetches these loads with the operands' (see the
+        // pipeliner), so they wait in shared memory when the step needs them.
+        Value scaleColumn = step * blockK / int64_t(kScaleBlock);
+        Value sa = load(aScales + scaleColumn), sb = load(bScales + scaleColumn);
+        // The block's product, scaled, joins the fp32 sum in one rounding:
+        // acc + (a_blk . b_blk^T) * (a_s * b_s).
+        Value scales = oneScaleBlock ? (sa * sb).col() : sa.col() * sb.row();
+        return std::vector<Value>{fma(dot(av, bv), scales, carried[0])};
+      },
+      LoopOptions{stages})[0];
 
+  Value rowMask = rows.col() < m, colMask = cols.row() < n;
   store(c + rows.col() * n + cols.row(), acc.to(DType::BF16), rowMask & colMask);
 }
 
@@ -100,7 +93,8 @@ const dsl::KernelDefinition &fp8GemmKernel() {
     kernel.constants = {{"BLOCK_M", 64, "rows of c per program (>= 16)"},
                         {"BLOCK_N", 128, "columns of c per program (>= 16)"},
                         {"BLOCK_K", 128, "k per step: 32, 64 or 128 (divides the scale block)"},
-                        {"NUM_STAGES", 2, "k steps whose loads are in flight at once"}};
+                        {"NUM_STAGES", 2, "k steps whose loads are in flight at once"},
+                        {"EVEN_K", 0, "1 when k is a multiple of BLOCK_K: no k mask (set from k)"}};
     kernel.body = fp8GemmBody;
     kernel.numWarps = 4;
     return kernel;

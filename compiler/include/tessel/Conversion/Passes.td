@@ -29,9 +29,11 @@ def PipelineLoads : Pass<"tilegpu-pipeline-loads", "mlir::ModuleOp"> {
     In an scf.for whose tile.dot operands are loaded in the loop, replaces
     those loads with cp.async copies (tilegpu.async_copy) into a ring of
     `tile.num_stages` shared-memory buffers per operand, issued S - 1
-    iterations ahead, and the dot with a tilegpu.dot_shared that reads its
-    operands from the ring (see PipelineLoads.cpp for the schedule and the
-    conditions a load must meet). Loops without the attribute take 3 stages;
+    iterations ahead, and the dot with tilegpu.dot_shared ops that read its
+    operands from the ring. The loop's other small loads (a GEMM's scales)
+    are staged the same way (tilegpu.async_stage, read back with
+    tilegpu.load_staged). See PipelineLoads.cpp for the schedule and the
+    conditions a load must meet. Loops without the attribute take 3 stages;
     fewer when the buffers would not fit in shared memory, none below 2.
     Records the buffers' bytes on the module (tilegpu.pipeline_bytes).
   }];

@@ -1,10 +1,16 @@
-// tilegpu.async_copy, async_commit and async_wait: cp.async into the
-// pipeline region of shared memory.
+// tilegpu.async_copy, async_stage, load_staged, async_commit and async_wait:
+// cp.async into the pipeline region of shared memory, and reads back.
 //
-// A thread copies its elements in the vector runs a load would use (see
-// AxisInfoAnalysis::vectorWidth), each run one cp.async of 4, 8 or 16 bytes; 16-byte
-// copies bypass L1 (.cg). A run whose mask is false copies zero bytes from
-// global memory and fills the destination with zeros (the src-size operand).
+// async_copy: a thread copies its elements in the vector runs a load would
+// use (see AxisInfoAnalysis::vectorWidth), each run one cp.async of 4, 8 or
+// 16 bytes; 16-byte copies bypass L1 (.cg). A run whose mask is false copies
+// zero bytes from global memory and fills the destination with zeros (the
+// src-size operand).
+//
+// async_stage: each element of a 4-byte type is one cp.async of 4 bytes,
+// issued by the first of the threads holding it (a scalar: by thread 0) and
+// predicated off in the others, inside one inline-assembly statement so
+// that the loop body stays one basic block.
 #include "Lowering.h"
 
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
@@ -60,6 +66,110 @@ struct AsyncCopyOpLowering : public ConvertOpToLLVMPattern<AsyncCopyOp> {
   const LoweringContext &ctx_;
 };
 
+/// The thread's elements of a tile, or the scalar itself.
+SmallVector<Value> elementsOrScalar(OpBuilder &b, Location loc, Value converted, Type original) {
+  if (isa<RankedTensorType>(original))
+    return unpackElements(b, loc, converted);
+  return {converted};
+}
+
+/// Byte offsets, from the start of a staged tile, of the thread's elements
+/// (row-major; a scalar at 0), and whether the thread is the one that owns
+/// them (the first replica; thread 0 for a scalar).
+std::pair<SmallVector<Value>, Value> stagedElements(OpBuilder &b, Location loc, Type original,
+                                                    int64_t bytes) {
+  auto tensor = dyn_cast<RankedTensorType>(original);
+  if (!tensor) {
+    Value tid = NVVM::ThreadIdXOp::create(b, loc, b.getI32Type());
+    Value owner = LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq, tid, i32Constant(b, loc, 0));
+    return {{i32Constant(b, loc, 0)}, owner};
+  }
+  DistributedLayout layout = *DistributedLayout::get(tensor);
+  ThreadPlacement placement = placeThread(b, loc, layout);
+  SmallVector<Value> offsets;
+  for (const SmallVector<Value> &index : elementIndices(b, loc, layout, placement)) {
+    Value linear = i32Constant(b, loc, 0);
+    int64_t stride = bytes;
+    for (int64_t d = tensor.getRank() - 1; d >= 0; --d) {
+      linear = LLVM::AddOp::create(
+          b, loc, linear, LLVM::MulOp::create(b, loc, index[d], i32Constant(b, loc, stride)));
+      stride *= tensor.getDimSize(d);
+    }
+    offsets.push_back(linear);
+  }
+  return {offsets, isFirstReplica(b, loc, layout, placement)};
+}
+
+struct AsyncStageOpLowering : public ConvertOpToLLVMPattern<AsyncStageOp> {
+  AsyncStageOpLowering(TileTypeConverter &converter, const LoweringContext &ctx)
+      : ConvertOpToLLVMPattern(converter), ctx_(ctx) {}
+
+  LogicalResult matchAndRewrite(AsyncStageOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto &b = rewriter;
+    Type original = op.getPtr().getType();
+    int64_t bytes = tile::storageBytes(tile::getPointeeType(original));
+    if (bytes != 4)
+      return rewriter.notifyMatchFailure(op, "async_stage copies elements of 4 bytes");
+    SmallVector<Value> ptrs = elementsOrScalar(b, loc, adaptor.getPtr(), original);
+    SmallVector<Value> mask;
+    if (op.getMask())
+      mask = elementsOrScalar(b, loc, adaptor.getMask(), original);
+    auto [offsets, owner] = stagedElements(b, loc, original, bytes);
+    Value ownerBits = LLVM::ZExtOp::create(b, loc, b.getI32Type(), owner);
+    Value region = LLVM::GEPOp::create(b, loc, LLVM::LLVMPointerType::get(getContext(), 3),
+                                       b.getI8Type(), pipelineBase(b, loc, ctx_),
+                                       ValueRange{adaptor.getOffset()});
+    for (auto [i, ptr] : llvm::enumerate(ptrs)) {
+      Value dst = LLVM::GEPOp::create(b, loc, LLVM::LLVMPointerType::get(getContext(), 3),
+                                      b.getI8Type(), region, ValueRange{offsets[i]});
+      Value dstAddress = LLVM::PtrToIntOp::create(b, loc, b.getI32Type(), dst);
+      Value sourceBytes = i32Constant(b, loc, bytes);
+      if (!mask.empty())
+        sourceBytes = LLVM::SelectOp::create(b, loc, mask[i], sourceBytes, i32Constant(b, loc, 0));
+      LLVM::InlineAsmOp::create(
+          b, loc, TypeRange{}, ValueRange{ownerBits, dstAddress, ptr, sourceBytes},
+          "{ .reg .pred owner; setp.ne.b32 owner, $0, 0; "
+          "@owner cp.async.ca.shared.global [$1], [$2], 4, $3; }",
+          "r,r,l,r", /*has_side_effects=*/true, /*is_align_stack=*/false,
+          LLVM::tailcallkind::TailCallKind::None, LLVM::AsmDialectAttr(), ArrayAttr());
+    }
+    rewriter.eraseOp(op);
+    return success();
+  }
+  const LoweringContext &ctx_;
+};
+
+struct LoadStagedOpLowering : public ConvertOpToLLVMPattern<LoadStagedOp> {
+  LoadStagedOpLowering(TileTypeConverter &converter, const LoweringContext &ctx)
+      : ConvertOpToLLVMPattern(converter), ctx_(ctx) {}
+
+  LogicalResult matchAndRewrite(LoadStagedOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto &b = rewriter;
+    Type original = op.getType();
+    Type storage = getTypeConverter()->convertType(getElementTypeOrSelf(original));
+    int64_t bytes = tile::storageBytes(getElementTypeOrSelf(original));
+    Value region = LLVM::GEPOp::create(b, loc, LLVM::LLVMPointerType::get(getContext(), 3),
+                                       b.getI8Type(), pipelineBase(b, loc, ctx_),
+                                       ValueRange{adaptor.getOffset()});
+    SmallVector<Value> values;
+    for (Value offset : stagedElements(b, loc, original, bytes).first) {
+      Value address = LLVM::GEPOp::create(b, loc, LLVM::LLVMPointerType::get(getContext(), 3),
+                                          b.getI8Type(), region, ValueRange{offset});
+      values.push_back(LLVM::LoadOp::create(b, loc, storage, address, unsigned(bytes)));
+    }
+    if (isa<RankedTensorType>(original))
+      rewriter.replaceOp(op, packElements(b, loc, getTypeConverter()->convertType(original), values));
+    else
+      rewriter.replaceOp(op, values.front());
+    return success();
+  }
+  const LoweringContext &ctx_;
+};
+
 struct AsyncCommitOpLowering : public ConvertOpToLLVMPattern<AsyncCommitOp> {
   using ConvertOpToLLVMPattern::ConvertOpToLLVMPattern;
   LogicalResult matchAndRewrite(AsyncCommitOp op, OpAdaptor,
@@ -86,7 +196,7 @@ struct AsyncWaitOpLowering : public ConvertOpToLLVMPattern<AsyncWaitOp> {
 
 void populateAsyncCopyOpPatterns(TileTypeConverter &converter, RewritePatternSet &patterns,
                                  const LoweringContext &ctx) {
-  patterns.add<AsyncCopyOpLowering>(converter, ctx);
+  patterns.add<AsyncCopyOpLowering, AsyncStageOpLowering, LoadStagedOpLowering>(converter, ctx);
   patterns.add<AsyncCommitOpLowering, AsyncWaitOpLowering>(converter);
 }
 

@@ -195,8 +195,8 @@ SmallVector<Value> mmaWidenedFp8(OpBuilder &b, Location loc, ArrayRef<Value> a,
 
 SmallVector<Value> emitMmaFromShared(OpBuilder &b, Location loc, const LoweringContext &ctx,
                                      MmaEncodingAttr mma, Value base, Value bBase, int64_t pitch,
-                                     int64_t m, int64_t n, int64_t k, Type aElement,
-                                     Type bElement, SmallVector<Value> acc) {
+                                     int64_t m, int64_t n, int64_t kBegin, int64_t k,
+                                     Type aElement, Type bElement, SmallVector<Value> acc) {
   Value tid = NVVM::ThreadIdXOp::create(b, loc, b.getI32Type());
   Value lane = LLVM::AndOp::create(b, loc, tid, i32Constant(b, loc, 31));
   Value warp = LLVM::LShrOp::create(b, loc, tid, i32Constant(b, loc, 5));
@@ -229,7 +229,8 @@ SmallVector<Value> emitMmaFromShared(OpBuilder &b, Location loc, const LoweringC
   };
 
   int64_t repsM = m / (16 * wm), repsN = n / (8 * wn);
-  int64_t kSteps = k * tile::storageBytes(aElement) / kStepBytes;
+  int64_t firstStep = kBegin * tile::storageBytes(aElement) / kStepBytes;
+  int64_t endStep = firstStep + k * tile::storageBytes(aElement) / kStepBytes;
   auto accIndex = [&](int64_t repM, int64_t half, int64_t repN, int64_t e) {
     return (repN * 2 + e) + repsN * 2 * (repM * 2 + half);
   };
@@ -238,7 +239,7 @@ SmallVector<Value> emitMmaFromShared(OpBuilder &b, Location loc, const LoweringC
   // it: there each fragment is widened to f16 once and reused.
   bool widenFp8 = isFp8(aElement) && ctx.computeCapability != 89;
 
-  for (int64_t step = 0; step < kSteps; ++step) {
+  for (int64_t step = firstStep; step < endStep; ++step) {
     int64_t stepBytes = step * kStepBytes;
     Value aLane = laneOffset(aRowStart, aChunk, stepBytes);
     Value bLane = laneOffset(bRowStart, bChunk, stepBytes);
@@ -305,8 +306,8 @@ struct DotOpLowering : public ConvertOpToLLVMPattern<tile::DotOp> {
     stageOperand(b, loc, op.getB().getType(), adaptor.getB(), bBase, pitch, /*kDim=*/0);
     NVVM::Barrier0Op::create(b, loc);
 
-    SmallVector<Value> acc = emitMmaFromShared(b, loc, ctx_, mma, base, bBase, pitch, m, n, k,
-                                               aElement, bElement,
+    SmallVector<Value> acc = emitMmaFromShared(b, loc, ctx_, mma, base, bBase, pitch, m, n,
+                                               /*kBegin=*/0, k, aElement, bElement,
                                                unpackElements(b, loc, adaptor.getAcc()));
     rewriter.replaceOp(op, packElements(b, loc, getTypeConverter()->convertType(accType), acc));
     return success();
@@ -363,7 +364,8 @@ struct DotSharedOpLowering : public ConvertOpToLLVMPattern<DotSharedOp> {
     Value bBase = gep(rewriter, loc, region, adaptor.getBOffset());
     SmallVector<Value> acc = emitMmaFromShared(
         rewriter, loc, ctx_, mma, aBase, bBase, int64_t(op.getPitch()), accType.getDimSize(0),
-        accType.getDimSize(1), int64_t(op.getK()), op.getAType(), op.getBType(),
+        accType.getDimSize(1), int64_t(op.getKBegin()), int64_t(op.getK()), op.getAType(),
+        op.getBType(),
         unpackElements(rewriter, loc, adaptor.getAcc()));
     rewriter.replaceOp(
         op, packElements(rewriter, loc, getTypeConverter()->convertType(accType), acc));

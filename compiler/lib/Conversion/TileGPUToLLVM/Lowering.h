@@ -97,13 +97,14 @@ mlir::Value pipelineBase(mlir::OpBuilder &b, mlir::Location loc, const LoweringC
 
 /// mma.sync over operands in shared memory: A as rows of K elements at
 /// `aBase`, B transposed (N rows of K elements) at `bBase`, both with row
-/// pitch `pitch`; `acc` holds the thread's accumulator elements in `mma`'s
-/// order. Returns the new accumulator elements.
+/// pitch `pitch`, multiplied over the `k` elements of K from `kBegin` on;
+/// `acc` holds the thread's accumulator elements in `mma`'s order. Returns
+/// the new accumulator elements.
 llvm::SmallVector<mlir::Value>
 emitMmaFromShared(mlir::OpBuilder &b, mlir::Location loc, const LoweringContext &ctx,
                   tilegpu::MmaEncodingAttr mma, mlir::Value aBase, mlir::Value bBase,
-                  int64_t pitch, int64_t m, int64_t n, int64_t k, mlir::Type aElement,
-                  mlir::Type bElement, llvm::SmallVector<mlir::Value> acc);
+                  int64_t pitch, int64_t m, int64_t n, int64_t kBegin, int64_t k,
+                  mlir::Type aElement, mlir::Type bElement, llvm::SmallVector<mlir::Value> acc);
 /// Bytes of scratch an op needs (0 when it needs none).
 int64_t scratchBytes(mlir::Operation *op);
 /// Bytes of scratch a tile.dot stages its operands in.

@@ -2,22 +2,35 @@
 //
 // With S stages, the loads of iteration i + S - 1 are issued as cp.async
 // copies into slot (i + S - 1) % S of a ring of S shared-memory buffers per
-// operand while iteration i multiplies what slot i % S holds:
+// load while iteration i reads what slot i % S holds:
 //
 //   prologue:  copy iterations 0 .. S-2 into slots 0 .. S-2, one group each
 //   iteration i:
 //     wait until group i has landed (at most S - 2 younger groups pending)
 //     and sync the CTA: everyone is done with iteration i - 1's slot
-//     copy iteration i + S - 1 into that slot, (i + S - 1) % S; commit
-//     dot_shared on slot i % S
+//     dot_shared on slot i % S over the first K step of one instruction
+//     copy iteration i + S - 1 into slot (i + S - 1) % S; commit
+//     dot_shared on slot i % S over the rest of K
 //   after the loop: wait for all groups
 //
+// The copies go after the first K step so that its fragment loads from
+// shared memory, which the tensor cores wait for at the top of every
+// iteration, are issued first; the copies' own instructions then overlap
+// the tensor-core work instead of delaying it.
+//
 // A copy past the last iteration is masked off: it reads nothing and only
-// zero-fills its slot. Loads qualify when their only user is a dot operand,
-// their `other` is zero (what a masked cp.async writes), their pointers and
-// mask depend on nothing but the induction variable and values from outside
-// the loop (so they can be computed for a later iteration), and each thread
-// can copy them in runs of 4, 8 or 16 bytes along K.
+// zero-fills its slot. Operand loads qualify when their only user is a dot
+// operand, their `other` is zero (what a masked cp.async writes), their
+// pointers and mask depend on nothing but the induction variable and values
+// from outside the loop (so they can be computed for a later iteration),
+// and each thread can copy them in runs of 4, 8 or 16 bytes along K.
+//
+// The loop's other loads that meet the same conditions and are small (up to
+// kMaxStagedBytes of elements of 4 bytes, or a scalar; a GEMM's scales) are
+// staged the same way (async_stage, read back by load_staged), in the same
+// copy groups: a load from global memory left in the loop would stall the
+// tensor-core work for its latency in every iteration, because the
+// scoreboard that tracks it is shared with the fragment loads.
 #include "tessel/Analysis/AxisInfo.h"
 #include "tessel/Conversion/Passes.h"
 #include "tessel/Dialect/TileGPU/IR/Layout.h"
@@ -27,6 +40,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/SetVector.h"
 
@@ -44,22 +58,27 @@ namespace {
 /// Stages when the loop does not say.
 constexpr int kDefaultStages = 3;
 
-/// An operand load that can be issued for a later iteration.
+/// Bytes of K of one mma instruction (m16n8k32 fp8, m16n8k16 bf16/f16).
+constexpr int64_t kMmaStepBytes = 32;
+
+/// Bytes of the largest tile staged besides dot operands.
+constexpr int64_t kMaxStagedBytes = 4096;
+
+/// A load that can be issued for a later iteration.
 struct PipelinedLoad {
   tile::LoadOp load;
-  unsigned kDim;
   /// The loop-body ops its pointers and mask are computed by, operands
   /// before users: what is cloned for another iteration.
   llvm::SetVector<Operation *> slice;
-  int64_t slotBytes = 0; ///< one staged tile: rows x pitch
+  int64_t slotBytes = 0; ///< one slot: a staged operand's rows x pitch, or the tile
   int64_t ring = 0;      ///< offset of its ring of slots in the pipeline region
 };
 
 /// A dot whose two operand loads can be pipelined.
 struct PipelinedDot {
   tile::DotOp dot;
-  PipelinedLoad a, b;
-  int64_t pitch; ///< bytes per staged row (K elements + padding)
+  PipelinedLoad a, b; ///< K is dimension 1 of a, 0 of b
+  int64_t pitch;      ///< bytes per staged row (K elements)
 };
 
 class LoopPipeliner {
@@ -78,9 +97,14 @@ public:
         dots_.push_back(*candidate);
     if (dots_.empty())
       return regionBytes;
+    for (tile::LoadOp load : loop_.getBody()->getOps<tile::LoadOp>())
+      if (std::optional<PipelinedLoad> candidate = qualifiesForStaging(load))
+        staged_.push_back(std::move(*candidate));
     int64_t perStage = 0;
     for (const PipelinedDot &d : dots_)
       perStage += d.a.slotBytes + d.b.slotBytes;
+    for (const PipelinedLoad &load : staged_)
+      perStage += load.slotBytes;
     // Fewer stages when the buffers would not fit.
     while (stages >= 2 && regionBytes + stages * perStage > sharedLimit)
       --stages;
@@ -93,6 +117,10 @@ public:
         load->ring = offset;
         offset += stages * load->slotBytes;
       }
+    for (PipelinedLoad &load : staged_) {
+      load.ring = offset;
+      offset += stages * load.slotBytes;
+    }
     rewrite();
     return offset;
   }
@@ -155,10 +183,37 @@ private:
       return std::nullopt;
     if (Value other = load.getOther(); other && !isZero(other))
       return std::nullopt;
-    PipelinedLoad pipelined{load, kDim, {}, rows * pitch, 0};
+    PipelinedLoad pipelined{load, {}, rows * pitch, 0};
     if (!recomputable(load.getPtr(), pipelined.slice) ||
         (load.getMask() && !recomputable(load.getMask(), pipelined.slice)) ||
         !copyable(load, kDim))
+      return std::nullopt;
+    return pipelined;
+  }
+
+  /// A load of the loop other than a dot operand, when it can be staged
+  /// (async_stage): elements of 4 bytes, at most kMaxStagedBytes of them.
+  std::optional<PipelinedLoad> qualifiesForStaging(tile::LoadOp load) {
+    for (const PipelinedDot &d : dots_)
+      if (load == d.a.load || load == d.b.load)
+        return std::nullopt;
+    Type type = load.getType();
+    if (tile::storageBytes(getElementTypeOrSelf(type)) != 4)
+      return std::nullopt;
+    int64_t bytes = 4;
+    if (auto tensor = dyn_cast<RankedTensorType>(type)) {
+      if (!DistributedLayout::get(tensor))
+        return std::nullopt;
+      bytes = tensor.getNumElements() * 4;
+    }
+    if (bytes > kMaxStagedBytes)
+      return std::nullopt;
+    if (Value other = load.getOther(); other && !isZero(other))
+      return std::nullopt;
+    // Slots start at 16-byte boundaries, as the operands' copies need.
+    PipelinedLoad pipelined{load, {}, int64_t(llvm::alignTo(bytes, 16)), 0};
+    if (!recomputable(load.getPtr(), pipelined.slice) ||
+        (load.getMask() && !recomputable(load.getMask(), pipelined.slice)))
       return std::nullopt;
     return pipelined;
   }
@@ -188,10 +243,9 @@ private:
                                  arith::MulIOp::create(b, loc, slot, i32(b, pipelined.slotBytes)));
   }
 
-  /// Copies one operand load, recomputed for induction value `iv`, into
-  /// `slot` of its ring; masked off when iv is past the loop's end.
-  void copyFor(OpBuilder &b, const PipelinedLoad &pipelined, Value iv, Value slot,
-               int64_t pitch) {
+  /// The pointers and mask of `load`, recomputed for induction value `iv`,
+  /// the mask also off when iv is past the loop's end.
+  std::pair<Value, Value> addressFor(OpBuilder &b, const PipelinedLoad &pipelined, Value iv) {
     tile::LoadOp load = pipelined.load;
     Location loc = load.getLoc();
     IRMapping mapping;
@@ -199,23 +253,52 @@ private:
     for (Operation *op : pipelined.slice)
       b.clone(*op, mapping);
     Value ptr = mapping.lookupOrDefault(load.getPtr());
-    auto ptrType = cast<RankedTensorType>(ptr.getType());
-    auto maskType = RankedTensorType::get(ptrType.getShape(), b.getI1Type(), ptrType.getEncoding());
-    Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, iv,
-                                          loop_.getUpperBound());
-    Value mask = tile::SplatOp::create(b, loc, maskType, inRange);
+    Value mask = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, iv,
+                                       loop_.getUpperBound());
+    if (auto ptrType = dyn_cast<RankedTensorType>(ptr.getType()))
+      mask = tile::SplatOp::create(
+          b, loc,
+          RankedTensorType::get(ptrType.getShape(), b.getI1Type(), ptrType.getEncoding()), mask);
     if (load.getMask())
       mask = arith::AndIOp::create(b, loc, mapping.lookupOrDefault(load.getMask()), mask);
-    AsyncCopyOp::create(b, loc, ptr, mask, slotOffset(b, slot, pipelined),
-                        b.getI32IntegerAttr(int32_t(pipelined.kDim)), b.getI64IntegerAttr(pitch));
+    return {ptr, mask};
   }
 
+  /// Copies one operand load, for induction value `iv`, into `slot` of its
+  /// ring.
+  void copyOperand(OpBuilder &b, const PipelinedLoad &pipelined, unsigned kDim, Value iv,
+                   Value slot, int64_t pitch) {
+    auto [ptr, mask] = addressFor(b, pipelined, iv);
+    tile::LoadOp load = pipelined.load;
+    AsyncCopyOp::create(b, load.getLoc(), ptr, mask, slotOffset(b, slot, pipelined),
+                        b.getI32IntegerAttr(int32_t(kDim)), b.getI64IntegerAttr(pitch));
+  }
+
+  /// Copies every pipelined load, for induction value `iv`, into `slot`,
+  /// as one group.
   void copyStage(OpBuilder &b, Value iv, Value slot) {
     for (const PipelinedDot &d : dots_) {
-      copyFor(b, d.a, iv, slot, d.pitch);
-      copyFor(b, d.b, iv, slot, d.pitch);
+      copyOperand(b, d.a, /*kDim=*/1, iv, slot, d.pitch);
+      copyOperand(b, d.b, /*kDim=*/0, iv, slot, d.pitch);
+    }
+    for (const PipelinedLoad &staged : staged_) {
+      auto [ptr, mask] = addressFor(b, staged, iv);
+      tile::LoadOp load = staged.load;
+      AsyncStageOp::create(b, load.getLoc(), ptr, mask, slotOffset(b, slot, staged));
     }
     AsyncCommitOp::create(b, loop_.getLoc());
+  }
+
+  /// dot_shared over K elements [begin, begin + count) of `d`'s operands.
+  Value dotShared(OpBuilder &b, const PipelinedDot &d, Value acc, Value aOffset, Value bOffset,
+                  int64_t begin, int64_t count) {
+    tile::DotOp dot = d.dot;
+    return DotSharedOp::create(b, dot.getLoc(), dot.getType(), acc, aOffset, bOffset,
+                               TypeAttr::get(dot.getA().getType().getElementType()),
+                               TypeAttr::get(dot.getB().getType().getElementType()),
+                               b.getI64IntegerAttr(begin), b.getI64IntegerAttr(count),
+                               b.getI64IntegerAttr(d.pitch))
+        .getResult();
   }
 
   void rewrite() {
@@ -241,22 +324,45 @@ private:
         arith::AddIOp::create(b, loc, iv, arith::MulIOp::create(b, loc, step, ahead));
     Value nextSlot = arith::RemSIOp::create(
         b, loc, arith::AddIOp::create(b, loc, iteration, ahead), i32(b, stages_));
-    copyStage(b, nextIv, nextSlot);
 
+    for (PipelinedLoad &load : staged_) {
+      b.setInsertionPoint(load.load);
+      Value staged = LoadStagedOp::create(b, load.load.getLoc(), load.load.getType(),
+                                          slotOffset(b, slot, load));
+      load.load.getResult().replaceAllUsesWith(staged);
+    }
+
+    // The copies go after the first K step of the first dot (see the top of
+    // the file), or first in the body when that dot has a single K step.
+    bool copied = false;
     for (PipelinedDot &d : dots_) {
       b.setInsertionPoint(d.dot);
       Value aOffset = slotOffset(b, slot, d.a), bOffset = slotOffset(b, slot, d.b);
       auto aType = d.dot.getA().getType();
-      auto shared = DotSharedOp::create(
-          b, d.dot.getLoc(), d.dot.getType(), d.dot.getAcc(), aOffset, bOffset,
-          TypeAttr::get(aType.getElementType()),
-          TypeAttr::get(d.dot.getB().getType().getElementType()),
-          b.getI64IntegerAttr(aType.getDimSize(1)), b.getI64IntegerAttr(d.pitch));
-      d.dot.getResult().replaceAllUsesWith(shared.getResult());
+      int64_t k = aType.getDimSize(1);
+      int64_t kStep = kMmaStepBytes / tile::storageBytes(aType.getElementType());
+      Value acc = d.dot.getAcc();
+      if (!copied && k > kStep) {
+        acc = dotShared(b, d, acc, aOffset, bOffset, 0, kStep);
+        copyStage(b, nextIv, nextSlot);
+        acc = dotShared(b, d, acc, aOffset, bOffset, kStep, k - kStep);
+      } else {
+        if (!copied) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointAfter(nextSlot.getDefiningOp());
+          copyStage(b, nextIv, nextSlot);
+        }
+        acc = dotShared(b, d, acc, aOffset, bOffset, 0, k);
+      }
+      copied = true;
+      d.dot.getResult().replaceAllUsesWith(acc);
       d.dot.erase();
       d.a.load.erase();
       d.b.load.erase();
     }
+    // The copies are made: the loads they replace can go.
+    for (PipelinedLoad &load : staged_)
+      load.load.erase();
     eraseDeadOps(body);
 
     b.setInsertionPointAfter(loop_);
@@ -279,6 +385,7 @@ private:
   scf::ForOp loop_;
   const AxisInfoAnalysis &axisInfo_;
   SmallVector<PipelinedDot> dots_;
+  SmallVector<PipelinedLoad> staged_;
   int stages_ = 0;
 };
 

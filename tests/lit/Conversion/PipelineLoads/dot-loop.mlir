@@ -7,7 +7,8 @@
 // three stages: the loads become cp.async copies two iterations ahead into
 // rings of 3 buffers (A: 64 rows, B: 64 rows, each of 64 bytes, unpadded:
 // the copies and ldmatrix swizzle 16-byte chunks instead), and the dot reads
-// its operands from the ring.
+// its operands from the ring: its first K step of 32, then the copies for a
+// later iteration, then the rest of K.
 // PIPE: module attributes {tilegpu.num_warps = 4 : i32, tilegpu.pipeline_bytes = 24576 : i32
 // PIPE-LABEL: func.func @gemm
 // PIPE: tilegpu.async_copy
@@ -18,11 +19,12 @@
 // PIPE: tilegpu.async_commit
 // PIPE: scf.for
 // PIPE: tilegpu.async_wait 1
+// PIPE: tilegpu.dot_shared {{.*}} {aType = f8E4M3FN, bType = f8E4M3FN, k = 32 : i64, kBegin = 0 : i64, pitch = 64 : i64}
 // PIPE: tilegpu.async_copy
 // PIPE: tilegpu.async_copy
 // PIPE: tilegpu.async_commit
 // PIPE-NOT: tile.load
-// PIPE: tilegpu.dot_shared {{.*}} {aType = f8E4M3FN, bType = f8E4M3FN, k = 64 : i64, pitch = 64 : i64}
+// PIPE: tilegpu.dot_shared {{.*}} {aType = f8E4M3FN, bType = f8E4M3FN, k = 32 : i64, kBegin = 32 : i64, pitch = 64 : i64}
 // PIPE-NOT: tile.dot
 // PIPE: scf.yield
 // PIPE: tilegpu.async_wait 0

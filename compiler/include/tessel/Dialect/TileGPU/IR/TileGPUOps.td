@@ -50,6 +50,41 @@ def TileGPU_AsyncCopyOp : Op<TileGPU_Dialect, "async_copy",
   }];
 }
 
+def TileGPU_AsyncStageOp : Op<TileGPU_Dialect, "async_stage",
+    [MemoryEffects<[MemRead<DefaultResource>, MemWrite<DefaultResource>]>]> {
+  let summary = "Starts copying a small tile or a scalar from global into shared memory";
+  let description = [{
+    The element at row-major index i of the tile `ptr` points to lands at
+    byte `offset + i * sizeof(element)` of the pipeline region; a scalar at
+    `offset`. Elements whose `mask` is false are written as zero. Each
+    element is copied once, by one of the threads holding it (cp.async of
+    its 4 bytes). Completes like async_copy; load_staged reads it back.
+
+    Example: `tilegpu.async_stage %p mask %m to %off
+      : tensor<64x!tile.ptr<f32>, #slice>, tensor<64xi1, #slice>`
+  }];
+  let arguments = (ins Tile_PtrLike:$ptr, Optional<Tile_BoolLike>:$mask, I32:$offset);
+  let assemblyFormat = [{
+    $ptr (`mask` $mask^)? `to` $offset attr-dict `:` type($ptr) (`,` type($mask)^)?
+  }];
+}
+
+def TileGPU_LoadStagedOp : Op<TileGPU_Dialect, "load_staged",
+    [MemoryEffects<[MemRead<DefaultResource>]>]> {
+  let summary = "Reads a tile or scalar that async_stage copied into shared memory";
+  let description = [{
+    Each thread reads its elements from byte `offset + i * sizeof(element)`
+    of the pipeline region, i being an element's row-major index (a scalar
+    from `offset`): the layout async_stage writes, once an async_wait has
+    completed the copy.
+
+    Example: `%s = tilegpu.load_staged %off : tensor<64xf32, #slice>`
+  }];
+  let arguments = (ins I32:$offset);
+  let results = (outs Tile_Value:$result);
+  let assemblyFormat = "$offset attr-dict `:` type($result)";
+}
+
 def TileGPU_AsyncCommitOp : Op<TileGPU_Dialect, "async_commit",
     [MemoryEffects<[MemWrite<DefaultResource>]>]> {
   let summary = "Closes the group of the async copies started since the last commit";
@@ -71,14 +106,16 @@ def TileGPU_DotSharedOp : Op<TileGPU_Dialect, "dot_shared",
     [MemoryEffects<[MemRead<DefaultResource>]>, AllTypesMatch<["acc", "result"]>]> {
   let summary = "tile.dot whose operands wait in shared memory";
   let description = [{
-    `acc + A · B` where A (M x K, of `aType`) lies at byte `aOffset` of the
-    pipeline region as rows of K elements and B (K x N, of `bType`)
-    transposed at `bOffset` as N rows of K elements, both with row pitch
-    `pitch` bytes and swizzled chunks (the layout async_copy writes). The
-    accumulator is in the mma layout.
+    `acc + A[:, kBegin : kBegin + k] · B[kBegin : kBegin + k, :]` where A
+    (of `aType`) lies at byte `aOffset` of the pipeline region as rows of K
+    elements and B (of `bType`) transposed at `bOffset` as N rows of K
+    elements, both with row pitch `pitch` bytes and swizzled chunks (the
+    layout async_copy writes). The accumulator is in the mma layout. A dot
+    over all of K may be split into dots over consecutive slices of it, so
+    that other work can be placed between them.
   }];
   let arguments = (ins Tile_FloatTensor:$acc, I32:$aOffset, I32:$bOffset, TypeAttr:$aType,
-                       TypeAttr:$bType, I64Attr:$k, I64Attr:$pitch);
+                       TypeAttr:$bType, I64Attr:$kBegin, I64Attr:$k, I64Attr:$pitch);
   let results = (outs Tile_FloatTensor:$result);
   let assemblyFormat = [{
     $acc `,` $aOffset `,` $bOffset attr-dict `:` type($acc)
