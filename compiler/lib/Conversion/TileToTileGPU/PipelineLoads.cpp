@@ -28,9 +28,10 @@
 // The loop's other loads that meet the same conditions and are small (up to
 // kMaxStagedBytes of elements of 4 bytes, or a scalar; a GEMM's scales) are
 // staged the same way (async_stage, read back by load_staged), in the same
-// copy groups: a load from global memory left in the loop would stall the
-// tensor-core work for its latency in every iteration, because the
-// scoreboard that tracks it is shared with the fragment loads.
+// copy groups, unless the loop stores to memory: a load from global memory
+// left in the loop would stall the tensor-core work for its latency in every
+// iteration, because ptxas tracks it with a scoreboard it shares with the
+// fragment loads.
 #include "tessel/Analysis/AxisInfo.h"
 #include "tessel/Conversion/Passes.h"
 #include "tessel/Dialect/TileGPU/IR/Layout.h"
@@ -97,9 +98,10 @@ public:
         dots_.push_back(*candidate);
     if (dots_.empty())
       return regionBytes;
-    for (tile::LoadOp load : loop_.getBody()->getOps<tile::LoadOp>())
-      if (std::optional<PipelinedLoad> candidate = qualifiesForStaging(load))
-        staged_.push_back(std::move(*candidate));
+    if (!writesMemory())
+      for (tile::LoadOp load : loop_.getBody()->getOps<tile::LoadOp>())
+        if (std::optional<PipelinedLoad> candidate = qualifiesForStaging(load))
+          staged_.push_back(std::move(*candidate));
     int64_t perStage = 0;
     for (const PipelinedDot &d : dots_)
       perStage += d.a.slotBytes + d.b.slotBytes;
@@ -189,6 +191,18 @@ private:
         !copyable(load, kDim))
       return std::nullopt;
     return pipelined;
+  }
+
+  /// Whether the loop body stores to memory. Its other loads then stay where
+  /// they are: read iterations ahead, they could miss what an earlier
+  /// iteration stores.
+  bool writesMemory() {
+    WalkResult result = loop_.getBody()->walk([](Operation *op) {
+      auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+      return effects && effects.hasEffect<MemoryEffects::Write>() ? WalkResult::interrupt()
+                                                                   : WalkResult::advance();
+    });
+    return result.wasInterrupted();
   }
 
   /// A load of the loop other than a dot operand, when it can be staged

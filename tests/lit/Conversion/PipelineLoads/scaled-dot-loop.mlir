@@ -107,3 +107,4 @@ func.func @scaled_gemm(%a: !tile.ptr<f8E4M3FN> {tile.divisibility = 16 : i64},
   tile.store %cPtrs, %acc : tensor<64x64x!tile.ptr<f32>>, tensor<64x64xf32>
   return
 }
+
