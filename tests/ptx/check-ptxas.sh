@@ -31,16 +31,19 @@ done
 # fp8_gemm: BLOCK_M x BLOCK_N x BLOCK_K, stages and warps, skipping tiles
 # with fewer 16 x 8 tensor-core pieces than warps (the host refuses them).
 # The stage counts include both the host's defaults (2, and 4 for short tiles).
+# BLOCK_K = 128 goes without the k mask (EVEN_K, what the host sets for every
+# DeepSeek-V3 k) and 64 with it, so both main loops meet every tile.
 for bm in 16 32 64 128; do
   for bn in 64 128; do
     for bk in 64 128; do
+      even=$(( bk == 128 ))
       for stages in 1 2 4; do
         for warps in 4 8; do
           (( (bm / 16) * (bn / 8) >= warps )) || continue
           for arch in "${archs[@]}"; do
-            check "fp8_gemm-$bm-$bn-$bk-s$stages-w$warps" "$arch" fp8_gemm \
+            check "fp8_gemm-$bm-$bn-$bk-s$stages-w$warps-e$even" "$arch" fp8_gemm \
               --const BLOCK_M=$bm --const BLOCK_N=$bn --const BLOCK_K=$bk \
-              --const NUM_STAGES=$stages --num-warps $warps
+              --const NUM_STAGES=$stages --const EVEN_K=$even --num-warps $warps
           done
         done
       done
