@@ -7,11 +7,26 @@
 #include "tessel/dsl/DSL.h"
 #include "tessel/kernels/Definitions.h"
 
+#include <optional>
+
 namespace tessel::kernels {
 namespace {
 
 /// Rows and columns of a, b and their scales per scale block.
 constexpr int64_t kScaleBlock = 128;
+
+/// `x & y`, either of which may be absent.
+std::optional<dsl::Value> both(const std::optional<dsl::Value> &x,
+                               const std::optional<dsl::Value> &y) {
+  if (x && y)
+    return *x & *y;
+  return x ? x : y;
+}
+
+/// A load whose masked-off elements read nothing and are zero.
+dsl::Value loadWhere(const dsl::Value &ptr, const std::optional<dsl::Value> &mask) {
+  return mask ? dsl::load(ptr, *mask, 0) : dsl::load(ptr);
+}
 
 void fp8GemmBody(const dsl::KernelScope &kernel) {
   using namespace dsl;
@@ -21,24 +36,29 @@ void fp8GemmBody(const dsl::KernelScope &kernel) {
   int64_t blockM = kernel.constant("BLOCK_M"), blockN = kernel.constant("BLOCK_N");
   int64_t blockK = kernel.constant("BLOCK_K");
   int stages = int(kernel.constant("NUM_STAGES"));
-  bool evenK = kernel.constant("EVEN_K") != 0;
+  bool evenM = kernel.constant("EVEN_M") != 0, evenK = kernel.constant("EVEN_K") != 0;
 
   Value rows = programId(0) * blockM + arange(0, blockM);
   Value cols = programId(1) * blockN + arange(0, blockN);
-  // Rows and columns past the edges load the last row or column instead:
-  // every load then stays in bounds without a mask, which keeps the main
-  // loop free of per-copy predicates, and the store drops what they compute.
-  // (The seed wraps them around with % m.)
-  Value loadRows = minimum(rows, m - 1), loadCols = minimum(cols, n - 1);
+  // Rows of a past its end are masked, unless m is a multiple of BLOCK_M
+  // (EVEN_M): a masked copy reads nothing, where a tile of 16 rows over a
+  // decode batch of one would otherwise read that row 16 times. Columns of b
+  // past its end load the last column instead: only the last column of
+  // programs has any, and the loop then needs no mask for them. The store
+  // drops what either computes. (The seed wraps both around with % m, % n.)
+  std::optional<Value> rowMask;
+  if (!evenM)
+    rowMask = rows < m; // [BLOCK_M]
+  Value loadCols = minimum(cols, n - 1);
   Value ks = arange(0, blockK);
   Value scaleBlocksK = cdiv(k, kScaleBlock);
 
   // What the loop keeps of the addresses is 32-bit offsets; the pointers are
   // formed in each step, so a thread's row costs one register across the
   // loop instead of two.
-  Value aOffsets = loadRows.col() * k + ks.row(); // [BLOCK_M, BLOCK_K]
+  Value aOffsets = rows.col() * k + ks.row();     // [BLOCK_M, BLOCK_K]
   Value bOffsets = loadCols.row() * k + ks.col(); // [BLOCK_K, BLOCK_N]: b transposed
-  Value aScales = aScale + loadRows * scaleBlocksK; // [BLOCK_M]
+  Value aScales = aScale + rows * scaleBlocksK;   // [BLOCK_M]
   // A tile of at most 128 columns lies in one 128-row block of b: its b scale
   // is one scalar per step. A wider tile spans blocks and loads a scale per
   // column.
@@ -53,15 +73,20 @@ void fp8GemmBody(const dsl::KernelScope &kernel) {
       [&](const Value &step, const std::vector<Value> &carried) {
         Value offset = step * blockK;
         // Without EVEN_K the last step masks the k past the end.
-        Value av = evenK ? load(a + (aOffsets + offset))
-                         : load(a + (aOffsets + offset), ks.row() < k - offset, 0);
-        Value bv = evenK ? load(b + (bOffsets + offset))
-                         : load(b + (bOffsets + offset), ks.col() < k - offset, 0);
+        std::optional<Value> aMask = rowMask ? std::optional(rowMask->col()) : std::nullopt;
+        std::optional<Value> bMask;
+        if (!evenK) {
+          aMask = both(aMask, ks.row() < k - offset);
+          bMask = ks.col() < k - offset;
+        }
+        Value av = loadWhere(a + (aOffsets + offset), aMask);
+        Value bv = loadWhere(b + (bOffsets + offset), bMask);
         // BLOCK_K divides the scale block: one scale column per step. The
         // compiler prefetches these loads with the operands' (see the
         // pipeliner), so they wait in shared memory when the step needs them.
         Value scaleColumn = step * blockK / int64_t(kScaleBlock);
-        Value sa = load(aScales + scaleColumn), sb = load(bScales + scaleColumn);
+        Value sa = loadWhere(aScales + scaleColumn, rowMask);
+        Value sb = load(bScales + scaleColumn);
         // The block's product, scaled, joins the fp32 sum in one rounding:
         // acc + (a_blk . b_blk^T) * (a_s * b_s).
         Value scales = oneScaleBlock ? (sa * sb).col() : sa.col() * sb.row();
@@ -69,8 +94,8 @@ void fp8GemmBody(const dsl::KernelScope &kernel) {
       },
       LoopOptions{stages})[0];
 
-  Value rowMask = rows.col() < m, colMask = cols.row() < n;
-  store(c + rows.col() * n + cols.row(), acc.to(DType::BF16), rowMask & colMask);
+  store(c + rows.col() * n + cols.row(), acc.to(DType::BF16),
+        (rows.col() < m) & (cols.row() < n));
 }
 
 } // namespace
@@ -94,6 +119,7 @@ const dsl::KernelDefinition &fp8GemmKernel() {
                         {"BLOCK_N", 128, "columns of c per program (>= 16)"},
                         {"BLOCK_K", 128, "k per step: 32, 64 or 128 (divides the scale block)"},
                         {"NUM_STAGES", 2, "k steps whose loads are in flight at once"},
+                        {"EVEN_M", 0, "1 when m is a multiple of BLOCK_M: no row mask (set from m)"},
                         {"EVEN_K", 0, "1 when k is a multiple of BLOCK_K: no k mask (set from k)"}};
     kernel.body = fp8GemmBody;
     kernel.numWarps = 4;

@@ -110,8 +110,9 @@ Status checkConfig(const dsl::LaunchSpec &spec) {
   int64_t stages = value("NUM_STAGES");
   if (stages < 1 || stages > 8)
     return Error(fmt::format("{}: NUM_STAGES must be in [1, 8], got {}", kKernel, stages));
-  if (int64_t evenK = value("EVEN_K"); evenK != 0 && evenK != 1)
-    return Error(fmt::format("{}: EVEN_K must be 0 or 1, got {}", kKernel, evenK));
+  for (const char *name : {"EVEN_M", "EVEN_K"})
+    if (int64_t even = value(name); even != 0 && even != 1)
+      return Error(fmt::format("{}: {} must be 0 or 1, got {}", kKernel, name, even));
   // Each warp owns at least one 16 x 8 tensor-core piece of the tile.
   int64_t pieces = value("BLOCK_M") / 16 * (value("BLOCK_N") / 8);
   if (pieces < spec.numWarps)
@@ -142,14 +143,21 @@ Status fp8Gemm(const runtime::TensorView &a, const runtime::TensorView &aScale,
     spec.constants["NUM_STAGES"] = defaultStages(spec.constants.at("BLOCK_M"), shape->k);
   if (Status ok = checkConfig(spec); !ok)
     return ok;
-  // EVEN_K follows k unless the caller asks for the masked loop: the loop
-  // without a k mask would read past the ends of the rows of a and b.
-  bool evenK = shape->k % spec.constants.at("BLOCK_K") == 0;
-  if (!config.constants.contains("EVEN_K"))
-    spec.constants["EVEN_K"] = evenK;
-  else if (spec.constants.at("EVEN_K") && !evenK)
-    return Error(fmt::format("{}: EVEN_K = 1 needs k ({}) to be a multiple of BLOCK_K ({})",
-                             kKernel, shape->k, spec.constants.at("BLOCK_K")));
+  // EVEN_M and EVEN_K follow m and k unless the caller asks for the masked
+  // loads: without their masks the loads would read past the ends of a and b.
+  const struct {
+    const char *flag, *size, *block;
+    int64_t value;
+  } evens[] = {{"EVEN_M", "m", "BLOCK_M", shape->m}, {"EVEN_K", "k", "BLOCK_K", shape->k}};
+  for (const auto &even : evens) {
+    bool divides = even.value % spec.constants.at(even.block) == 0;
+    if (!config.constants.contains(even.flag))
+      spec.constants[even.flag] = divides;
+    else if (spec.constants.at(even.flag) && !divides)
+      return Error(fmt::format("{}: {} = 1 needs {} ({}) to be a multiple of {} ({})", kKernel,
+                               even.flag, even.size, even.value, even.block,
+                               spec.constants.at(even.block)));
+  }
   if (shape->m == 0)
     return Status::success();
   spec.grid = {detail::gridExtent(ceilDiv(shape->m, spec.constants["BLOCK_M"]), kKernel),

@@ -567,6 +567,18 @@ TEST(Fp8GemmArguments, RejectsEvenKWhenKIsNotAMultipleOfTheStep) {
                         {"fp8_gemm", "EVEN_K = 1", "k (300)", "multiple of BLOCK_K (128)"}));
 }
 
+TEST(Fp8GemmArguments, RejectsEvenMWhenMIsNotAMultipleOfTheTile) {
+  // m = 4 in tiles of 16 rows: without the row mask the loads would read
+  // twelve rows past the end of a.
+  Fp8GemmArgs args(4, 256, 512);
+  KernelConfig config = withConstant("EVEN_M", 1);
+  config.constants["BLOCK_M"] = 16;
+  EXPECT_TRUE(failsWith(args.run(config),
+                        {"fp8_gemm", "EVEN_M = 1", "m (4)", "multiple of BLOCK_M (16)"}));
+  EXPECT_TRUE(failsWith(args.run(withConstant("EVEN_M", -1)),
+                        {"fp8_gemm", "EVEN_M must be 0 or 1", "got -1"}));
+}
+
 TEST(Fp8GemmArguments, EmptyActivationsSucceedWithoutLaunching) {
   // m = 0: nothing to compute and no driver needed; a and c may be null.
   Fp8GemmArgs args(0, 256, 512);
