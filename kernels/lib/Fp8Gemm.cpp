@@ -40,25 +40,25 @@ void fp8GemmBody(const dsl::KernelScope &kernel) {
 
   Value rows = programId(0) * blockM + arange(0, blockM);
   Value cols = programId(1) * blockN + arange(0, blockN);
-  // Rows of a past its end are masked, unless m is a multiple of BLOCK_M
-  // (EVEN_M): a masked copy reads nothing, where a tile of 16 rows over a
-  // decode batch of one would otherwise read that row 16 times. Columns of b
-  // past its end load the last column instead: only the last column of
-  // programs has any, and the loop then needs no mask for them. The store
-  // drops what either computes. (The seed wraps both around with % m, % n.)
+  // Rows and columns past the edges load the last row or column instead, so
+  // every address is in bounds and the loop needs no masks for them; the
+  // store drops what they compute. (The seed wraps them around with % m and
+  // % n.) Where m is not a multiple of BLOCK_M (no EVEN_M), the rows past
+  // the end are masked as well, so that they read nothing: a tile of 16 rows
+  // over a decode batch of one would otherwise read that row 16 times.
+  Value loadRows = minimum(rows, m - 1), loadCols = minimum(cols, n - 1);
   std::optional<Value> rowMask;
   if (!evenM)
     rowMask = rows < m; // [BLOCK_M]
-  Value loadCols = minimum(cols, n - 1);
   Value ks = arange(0, blockK);
   Value scaleBlocksK = cdiv(k, kScaleBlock);
 
   // What the loop keeps of the addresses is 32-bit offsets; the pointers are
   // formed in each step, so a thread's row costs one register across the
   // loop instead of two.
-  Value aOffsets = rows.col() * k + ks.row();     // [BLOCK_M, BLOCK_K]
+  Value aOffsets = loadRows.col() * k + ks.row(); // [BLOCK_M, BLOCK_K]
   Value bOffsets = loadCols.row() * k + ks.col(); // [BLOCK_K, BLOCK_N]: b transposed
-  Value aScales = aScale + rows * scaleBlocksK;   // [BLOCK_M]
+  Value aScales = aScale + loadRows * scaleBlocksK; // [BLOCK_M]
   // A tile of at most 128 columns lies in one 128-row block of b: its b scale
   // is one scalar per step. A wider tile spans blocks and loads a scale per
   // column.
