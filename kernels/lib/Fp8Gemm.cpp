@@ -119,8 +119,8 @@ const dsl::KernelDefinition &fp8GemmKernel() {
                         {"BLOCK_N", 128, "columns of c per program (>= 16)"},
                         {"BLOCK_K", 128, "k per step: 32, 64 or 128 (divides the scale block)"},
                         {"NUM_STAGES", 2, "k steps whose loads are in flight at once"},
-                        {"EVEN_M", 0, "1 when m is a multiple of BLOCK_M: no row mask (set from m)"},
-                        {"EVEN_K", 0, "1 when k is a multiple of BLOCK_K: no k mask (set from k)"}};
+                        {"EVEN_M", 0, "1 when m is a multiple of BLOCK_M: no row mask (from m)"},
+                        {"EVEN_K", 0, "1 when k is a multiple of BLOCK_K: no k mask (from k)"}};
     kernel.body = fp8GemmBody;
     kernel.numWarps = 4;
     return kernel;

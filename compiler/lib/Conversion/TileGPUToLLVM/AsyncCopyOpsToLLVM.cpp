@@ -21,6 +21,12 @@ using namespace tessel::tilegpu;
 namespace tessel::lowering {
 namespace {
 
+/// `offset` bytes past `base` in shared memory.
+Value sharedAddress(OpBuilder &b, Location loc, Value base, Value offset) {
+  return LLVM::GEPOp::create(b, loc, LLVM::LLVMPointerType::get(b.getContext(), 3),
+                             b.getI8Type(), base, ValueRange{offset});
+}
+
 struct AsyncCopyOpLowering : public ConvertOpToLLVMPattern<AsyncCopyOp> {
   AsyncCopyOpLowering(TileTypeConverter &converter, const LoweringContext &ctx)
       : ConvertOpToLLVMPattern(converter), ctx_(ctx) {}
@@ -43,16 +49,13 @@ struct AsyncCopyOpLowering : public ConvertOpToLLVMPattern<AsyncCopyOp> {
     if (op.getMask())
       mask = unpackElements(b, loc, adaptor.getMask());
     auto indices = elementIndices(b, loc, layout, placeThread(b, loc, layout));
-    Value region = LLVM::GEPOp::create(b, loc, LLVM::LLVMPointerType::get(getContext(), 3),
-                                       b.getI8Type(), pipelineBase(b, loc, ctx_),
-                                       ValueRange{adaptor.getOffset()});
+    Value region = sharedAddress(b, loc, pipelineBase(b, loc, ctx_), adaptor.getOffset());
     auto modifier = NVVM::LoadCacheModifierKindAttr::get(
         getContext(), runBytes == 16 ? NVVM::LoadCacheModifierKind::CG
                                      : NVVM::LoadCacheModifierKind::CA);
     for (size_t i = 0; i < ptrs.size(); i += width) {
       Value offset = stagedOperandOffset(b, loc, indices[i], kDim, op.getPitch(), bytes);
-      Value dst = LLVM::GEPOp::create(b, loc, LLVM::LLVMPointerType::get(getContext(), 3),
-                                      b.getI8Type(), region, ValueRange{offset});
+      Value dst = sharedAddress(b, loc, region, offset);
       Value sourceBytes;
       if (!mask.empty())
         sourceBytes = LLVM::SelectOp::create(b, loc, mask[i], i32Constant(b, loc, runBytes),
@@ -81,7 +84,8 @@ std::pair<SmallVector<Value>, Value> stagedElements(OpBuilder &b, Location loc, 
   auto tensor = dyn_cast<RankedTensorType>(original);
   if (!tensor) {
     Value tid = NVVM::ThreadIdXOp::create(b, loc, b.getI32Type());
-    Value owner = LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq, tid, i32Constant(b, loc, 0));
+    Value owner =
+        LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq, tid, i32Constant(b, loc, 0));
     return {{i32Constant(b, loc, 0)}, owner};
   }
   DistributedLayout layout = *DistributedLayout::get(tensor);
@@ -118,12 +122,9 @@ struct AsyncStageOpLowering : public ConvertOpToLLVMPattern<AsyncStageOp> {
       mask = elementsOrScalar(b, loc, adaptor.getMask(), original);
     auto [offsets, owner] = stagedElements(b, loc, original, bytes);
     Value ownerBits = LLVM::ZExtOp::create(b, loc, b.getI32Type(), owner);
-    Value region = LLVM::GEPOp::create(b, loc, LLVM::LLVMPointerType::get(getContext(), 3),
-                                       b.getI8Type(), pipelineBase(b, loc, ctx_),
-                                       ValueRange{adaptor.getOffset()});
+    Value region = sharedAddress(b, loc, pipelineBase(b, loc, ctx_), adaptor.getOffset());
     for (auto [i, ptr] : llvm::enumerate(ptrs)) {
-      Value dst = LLVM::GEPOp::create(b, loc, LLVM::LLVMPointerType::get(getContext(), 3),
-                                      b.getI8Type(), region, ValueRange{offsets[i]});
+      Value dst = sharedAddress(b, loc, region, offsets[i]);
       Value dstAddress = LLVM::PtrToIntOp::create(b, loc, b.getI32Type(), dst);
       Value sourceBytes = i32Constant(b, loc, bytes);
       if (!mask.empty())
@@ -152,17 +153,15 @@ struct LoadStagedOpLowering : public ConvertOpToLLVMPattern<LoadStagedOp> {
     Type original = op.getType();
     Type storage = getTypeConverter()->convertType(getElementTypeOrSelf(original));
     int64_t bytes = tile::storageBytes(getElementTypeOrSelf(original));
-    Value region = LLVM::GEPOp::create(b, loc, LLVM::LLVMPointerType::get(getContext(), 3),
-                                       b.getI8Type(), pipelineBase(b, loc, ctx_),
-                                       ValueRange{adaptor.getOffset()});
+    Value region = sharedAddress(b, loc, pipelineBase(b, loc, ctx_), adaptor.getOffset());
     SmallVector<Value> values;
     for (Value offset : stagedElements(b, loc, original, bytes).first) {
-      Value address = LLVM::GEPOp::create(b, loc, LLVM::LLVMPointerType::get(getContext(), 3),
-                                          b.getI8Type(), region, ValueRange{offset});
+      Value address = sharedAddress(b, loc, region, offset);
       values.push_back(LLVM::LoadOp::create(b, loc, storage, address, unsigned(bytes)));
     }
     if (isa<RankedTensorType>(original))
-      rewriter.replaceOp(op, packElements(b, loc, getTypeConverter()->convertType(original), values));
+      rewriter.replaceOp(op,
+                         packElements(b, loc, getTypeConverter()->convertType(original), values));
     else
       rewriter.replaceOp(op, values.front());
     return success();
