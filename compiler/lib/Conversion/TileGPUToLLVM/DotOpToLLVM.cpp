@@ -35,8 +35,6 @@ using namespace tessel::tilegpu;
 namespace tessel::lowering {
 namespace {
 
-/// Bytes of one K step of one instruction in a fragment row.
-constexpr int64_t kStepBytes = 32;
 int64_t rowPitch(int64_t k, Type element) {
   return sharedOperandPitch(k, tile::storageBytes(element));
 }
@@ -229,8 +227,8 @@ SmallVector<Value> emitMmaFromShared(OpBuilder &b, Location loc, const LoweringC
   };
 
   int64_t repsM = m / (16 * wm), repsN = n / (8 * wn);
-  int64_t firstStep = kBegin * tile::storageBytes(aElement) / kStepBytes;
-  int64_t endStep = firstStep + k * tile::storageBytes(aElement) / kStepBytes;
+  int64_t firstStep = kBegin * tile::storageBytes(aElement) / kMmaStepBytes;
+  int64_t endStep = firstStep + k * tile::storageBytes(aElement) / kMmaStepBytes;
   auto accIndex = [&](int64_t repM, int64_t half, int64_t repN, int64_t e) {
     return (repN * 2 + e) + repsN * 2 * (repM * 2 + half);
   };
@@ -240,7 +238,7 @@ SmallVector<Value> emitMmaFromShared(OpBuilder &b, Location loc, const LoweringC
   bool widenFp8 = isFp8(aElement) && ctx.computeCapability != 89;
 
   for (int64_t step = firstStep; step < endStep; ++step) {
-    int64_t stepBytes = step * kStepBytes;
+    int64_t stepBytes = step * kMmaStepBytes;
     Value aLane = laneOffset(aRowStart, aChunk, stepBytes);
     Value bLane = laneOffset(bRowStart, bChunk, stepBytes);
     SmallVector<SmallVector<Value>> aFragments, bFragments;

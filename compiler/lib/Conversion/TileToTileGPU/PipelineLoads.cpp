@@ -59,9 +59,6 @@ namespace {
 /// Stages when the loop does not say.
 constexpr int kDefaultStages = 3;
 
-/// Bytes of K of one mma instruction (m16n8k32 fp8, m16n8k16 bf16/f16).
-constexpr int64_t kMmaStepBytes = 32;
-
 /// Bytes of the largest tile staged besides dot operands.
 constexpr int64_t kMaxStagedBytes = 4096;
 

@@ -82,6 +82,10 @@ BlockedEncodingAttr getDefaultBlockedEncoding(mlir::MLIRContext *context,
 MmaEncodingAttr getMmaEncoding(mlir::MLIRContext *context, int64_t m, int64_t n,
                                unsigned numWarps);
 
+/// Bytes of K one mma.sync instruction takes from each operand row (m16n8k32
+/// for fp8, m16n8k16 for bf16 and f16): the step a dot's K is split in.
+constexpr int64_t kMmaStepBytes = 32;
+
 /// Row pitch in bytes of a dot operand staged in shared memory as rows of
 /// `k` elements. Rows are not padded: the 16-byte chunks of each row are
 /// permuted instead (swizzled; see stagedOperandOffset in the lowering).
