@@ -69,39 +69,19 @@ struct AsyncCopyOpLowering : public ConvertOpToLLVMPattern<AsyncCopyOp> {
   const LoweringContext &ctx_;
 };
 
-/// The thread's elements of a tile, or the scalar itself.
-SmallVector<Value> elementsOrScalar(OpBuilder &b, Location loc, Value converted, Type original) {
-  if (isa<RankedTensorType>(original))
-    return unpackElements(b, loc, converted);
-  return {converted};
-}
-
 /// Byte offsets, from the start of a staged tile, of the thread's elements
-/// (row-major; a scalar at 0), and whether the thread is the one that owns
-/// them (the first replica; thread 0 for a scalar).
-std::pair<SmallVector<Value>, Value> stagedElements(OpBuilder &b, Location loc, Type original,
-                                                    int64_t bytes) {
+/// at their row-major positions (a scalar at 0).
+SmallVector<Value> stagedOffsets(OpBuilder &b, Location loc, Type original, int64_t bytes) {
   auto tensor = dyn_cast<RankedTensorType>(original);
-  if (!tensor) {
-    Value tid = NVVM::ThreadIdXOp::create(b, loc, b.getI32Type());
-    Value owner =
-        LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq, tid, i32Constant(b, loc, 0));
-    return {{i32Constant(b, loc, 0)}, owner};
-  }
+  if (!tensor)
+    return {i32Constant(b, loc, 0)};
   DistributedLayout layout = *DistributedLayout::get(tensor);
-  ThreadPlacement placement = placeThread(b, loc, layout);
   SmallVector<Value> offsets;
-  for (const SmallVector<Value> &index : elementIndices(b, loc, layout, placement)) {
-    Value linear = i32Constant(b, loc, 0);
-    int64_t stride = bytes;
-    for (int64_t d = tensor.getRank() - 1; d >= 0; --d) {
-      linear = LLVM::AddOp::create(
-          b, loc, linear, LLVM::MulOp::create(b, loc, index[d], i32Constant(b, loc, stride)));
-      stride *= tensor.getDimSize(d);
-    }
-    offsets.push_back(linear);
-  }
-  return {offsets, isFirstReplica(b, loc, layout, placement)};
+  ThreadPlacement placement = placeThread(b, loc, layout);
+  for (const SmallVector<Value> &index : elementIndices(b, loc, layout, placement))
+    offsets.push_back(LLVM::MulOp::create(b, loc, rowMajorIndex(b, loc, tensor.getShape(), index),
+                                          i32Constant(b, loc, bytes)));
+  return offsets;
 }
 
 struct AsyncStageOpLowering : public ConvertOpToLLVMPattern<AsyncStageOp> {
@@ -116,12 +96,13 @@ struct AsyncStageOpLowering : public ConvertOpToLLVMPattern<AsyncStageOp> {
     int64_t bytes = tile::storageBytes(tile::getPointeeType(original));
     if (bytes != 4)
       return rewriter.notifyMatchFailure(op, "async_stage copies elements of 4 bytes");
-    SmallVector<Value> ptrs = elementsOrScalar(b, loc, adaptor.getPtr(), original);
+    SmallVector<Value> ptrs = elementsOf(b, loc, adaptor.getPtr(), original);
     SmallVector<Value> mask;
     if (op.getMask())
-      mask = elementsOrScalar(b, loc, adaptor.getMask(), original);
-    auto [offsets, owner] = stagedElements(b, loc, original, bytes);
-    Value ownerBits = LLVM::ZExtOp::create(b, loc, b.getI32Type(), owner);
+      mask = elementsOf(b, loc, adaptor.getMask(), original);
+    SmallVector<Value> offsets = stagedOffsets(b, loc, original, bytes);
+    Value ownerBits =
+        LLVM::ZExtOp::create(b, loc, b.getI32Type(), ownsElements(b, loc, original));
     Value region = sharedAddress(b, loc, pipelineBase(b, loc, ctx_), adaptor.getOffset());
     for (auto [i, ptr] : llvm::enumerate(ptrs)) {
       Value dst = sharedAddress(b, loc, region, offsets[i]);
@@ -155,7 +136,7 @@ struct LoadStagedOpLowering : public ConvertOpToLLVMPattern<LoadStagedOp> {
     int64_t bytes = tile::storageBytes(getElementTypeOrSelf(original));
     Value region = sharedAddress(b, loc, pipelineBase(b, loc, ctx_), adaptor.getOffset());
     SmallVector<Value> values;
-    for (Value offset : stagedElements(b, loc, original, bytes).first) {
+    for (Value offset : stagedOffsets(b, loc, original, bytes)) {
       Value address = sharedAddress(b, loc, region, offset);
       values.push_back(LLVM::LoadOp::create(b, loc, storage, address, unsigned(bytes)));
     }

@@ -13,14 +13,6 @@ using namespace tessel::tilegpu;
 namespace tessel::lowering {
 namespace {
 
-Value rowMajorIndex(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, ArrayRef<Value> index) {
-  Value linear = i32Constant(b, loc, 0);
-  for (unsigned d = 0; d < shape.size(); ++d)
-    linear = LLVM::AddOp::create(
-        b, loc, LLVM::MulOp::create(b, loc, linear, i32Constant(b, loc, shape[d])), index[d]);
-  return linear;
-}
-
 struct ConvertLayoutOpLowering : public ConvertOpToLLVMPattern<ConvertLayoutOp> {
   ConvertLayoutOpLowering(TileTypeConverter &converter, const LoweringContext &ctx)
       : ConvertOpToLLVMPattern(converter), ctx_(ctx) {}

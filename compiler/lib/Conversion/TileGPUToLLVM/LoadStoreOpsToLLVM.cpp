@@ -18,11 +18,6 @@ namespace tessel::lowering {
 
 namespace {
 
-SmallVector<Value> elementsOf(OpBuilder &b, Location loc, Value converted, Type original) {
-  if (isa<RankedTensorType>(original))
-    return unpackElements(b, loc, converted);
-  return {converted};
-}
 
 struct AddPtrOpLowering : public ConvertOpToLLVMPattern<tile::AddPtrOp> {
   using ConvertOpToLLVMPattern::ConvertOpToLLVMPattern;
@@ -164,15 +159,7 @@ struct StoreOpLowering : public ConvertOpToLLVMPattern<tile::StoreOp> {
 
     // Threads that hold replicas of other threads' elements do not store
     // them again; a scalar is stored by thread 0 alone.
-    Value owner;
-    if (auto tensor = dyn_cast<RankedTensorType>(original)) {
-      DistributedLayout layout = *DistributedLayout::get(tensor);
-      owner = isFirstReplica(rewriter, loc, layout, placeThread(rewriter, loc, layout));
-    } else {
-      Value tid = NVVM::ThreadIdXOp::create(rewriter, loc, rewriter.getI32Type());
-      owner = LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::eq, tid,
-                                   i32Constant(rewriter, loc, 0));
-    }
+    Value owner = ownsElements(rewriter, loc, original);
 
     for (size_t i = 0; i < ptrs.size(); i += width) {
       Value vector = storedVector(rewriter, loc, ArrayRef(values).slice(i, width), storage);

@@ -70,8 +70,22 @@ void materializePackedElements(Operation *root) {
   });
 }
 
+SmallVector<Value> elementsOf(OpBuilder &b, Location loc, Value converted, Type original) {
+  if (isa<RankedTensorType>(original))
+    return unpackElements(b, loc, converted);
+  return {converted};
+}
+
 Value i32Constant(OpBuilder &b, Location loc, int64_t value) {
   return LLVM::ConstantOp::create(b, loc, b.getI32Type(), b.getI32IntegerAttr(value));
+}
+
+Value rowMajorIndex(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, ArrayRef<Value> index) {
+  Value linear = i32Constant(b, loc, 0);
+  for (unsigned d = 0; d < shape.size(); ++d)
+    linear = LLVM::AddOp::create(
+        b, loc, LLVM::MulOp::create(b, loc, linear, i32Constant(b, loc, shape[d])), index[d]);
+  return linear;
 }
 
 namespace {
@@ -156,6 +170,15 @@ Value isFirstReplica(OpBuilder &b, Location loc, const DistributedLayout &layout
     check(placement.warpCoord[d], layout.distinctWarps(d), layout.root().getWarpsPerCTA()[d]);
   }
   return result;
+}
+
+Value ownsElements(OpBuilder &b, Location loc, Type original) {
+  if (auto tensor = dyn_cast<RankedTensorType>(original)) {
+    DistributedLayout layout = *DistributedLayout::get(tensor);
+    return isFirstReplica(b, loc, layout, placeThread(b, loc, layout));
+  }
+  Value tid = NVVM::ThreadIdXOp::create(b, loc, b.getI32Type());
+  return LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq, tid, i32Constant(b, loc, 0));
 }
 
 Value scratchBase(OpBuilder &b, Location loc, const LoweringContext &ctx) {

@@ -49,8 +49,18 @@ mlir::Value packElements(mlir::OpBuilder &b, mlir::Location loc, mlir::Type stru
                          mlir::ValueRange elements);
 void materializePackedElements(mlir::Operation *root);
 
+/// The thread's elements of a converted tile, or the converted scalar itself
+/// (`original` is the type before conversion).
+llvm::SmallVector<mlir::Value> elementsOf(mlir::OpBuilder &b, mlir::Location loc,
+                                          mlir::Value converted, mlir::Type original);
+
 /// Integer constants in the LLVM dialect.
 mlir::Value i32Constant(mlir::OpBuilder &b, mlir::Location loc, int64_t value);
+
+/// Row-major position of the tile index `index` (one i32 per dimension) in
+/// a tile of `shape`.
+mlir::Value rowMajorIndex(mlir::OpBuilder &b, mlir::Location loc, llvm::ArrayRef<int64_t> shape,
+                          llvm::ArrayRef<mlir::Value> index);
 
 /// Where the calling thread sits in a layout: per root dimension, the index
 /// of its first element (threadCoord * sizePerThread), and whether it is the
@@ -75,6 +85,11 @@ elementIndices(mlir::OpBuilder &b, mlir::Location loc, const tilegpu::Distribute
 mlir::Value isFirstReplica(mlir::OpBuilder &b, mlir::Location loc,
                            const tilegpu::DistributedLayout &layout,
                            const ThreadPlacement &placement);
+
+/// An i1 that is true in the one thread that writes memory for the elements
+/// the calling thread holds of a value of type `original`: the first replica
+/// of a tile's elements (isFirstReplica), thread 0 for a scalar.
+mlir::Value ownsElements(mlir::OpBuilder &b, mlir::Location loc, mlir::Type original);
 
 /// Address of the shared-memory scratch buffer (addrspace 3).
 mlir::Value scratchBase(mlir::OpBuilder &b, mlir::Location loc, const LoweringContext &ctx);
