@@ -7,6 +7,7 @@
 
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -148,6 +149,8 @@ public:
 
     mlir::PassManager llvmPasses(module_.getContext());
     llvmPasses.addPass(createConvertTileGPUToLLVM());
+    // NVVM ops without an LLVM intrinsic (wgmma.mma_async) become inline PTX.
+    llvmPasses.addPass(mlir::createConvertNVVMToLLVMPass());
     llvmPasses.addPass(mlir::createReconcileUnrealizedCastsPass());
     llvmPasses.addPass(mlir::createCanonicalizerPass());
     // The conversion's output is several times the size of what

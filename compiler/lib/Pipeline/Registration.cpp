@@ -36,6 +36,7 @@ void registerCompilerPasses() {
   mlir::registerCSEPass();
   mlir::registerSCFToControlFlowPass();
   mlir::registerReconcileUnrealizedCastsPass();
+  mlir::registerConvertNVVMToLLVMPass();
 }
 
 } // namespace tessel

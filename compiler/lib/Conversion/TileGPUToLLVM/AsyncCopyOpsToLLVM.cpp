@@ -161,23 +161,30 @@ struct AsyncCommitOpLowering : public ConvertOpToLLVMPattern<AsyncCommitOp> {
 };
 
 struct AsyncWaitOpLowering : public ConvertOpToLLVMPattern<AsyncWaitOp> {
-  using ConvertOpToLLVMPattern::ConvertOpToLLVMPattern;
+  AsyncWaitOpLowering(TileTypeConverter &converter, const LoweringContext &ctx)
+      : ConvertOpToLLVMPattern(converter), ctx_(ctx) {}
   LogicalResult matchAndRewrite(AsyncWaitOp op, OpAdaptor,
                                 ConversionPatternRewriter &rewriter) const override {
     NVVM::CpAsyncWaitGroupOp::create(rewriter, op.getLoc(), op.getPending());
+    // cp.async writes through the generic proxy; wgmma reads the staged
+    // operands through the async proxy, after this fence in every writer.
+    if (ctx_.warpgroupMma)
+      fenceSharedForAsyncProxy(rewriter, op.getLoc());
     // Each thread waited for its own copies; the barrier publishes them all.
     NVVM::Barrier0Op::create(rewriter, op.getLoc());
     rewriter.eraseOp(op);
     return success();
   }
+  const LoweringContext &ctx_;
 };
 
 } // namespace
 
 void populateAsyncCopyOpPatterns(TileTypeConverter &converter, RewritePatternSet &patterns,
                                  const LoweringContext &ctx) {
-  patterns.add<AsyncCopyOpLowering, AsyncStageOpLowering, LoadStagedOpLowering>(converter, ctx);
-  patterns.add<AsyncCommitOpLowering, AsyncWaitOpLowering>(converter);
+  patterns.add<AsyncCopyOpLowering, AsyncStageOpLowering, LoadStagedOpLowering,
+               AsyncWaitOpLowering>(converter, ctx);
+  patterns.add<AsyncCommitOpLowering>(converter);
 }
 
 } // namespace tessel::lowering

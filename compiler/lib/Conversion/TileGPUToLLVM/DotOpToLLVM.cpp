@@ -302,11 +302,20 @@ struct DotOpLowering : public ConvertOpToLLVMPattern<tile::DotOp> {
     NVVM::Barrier0Op::create(b, loc);
     stageOperand(b, loc, op.getA().getType(), adaptor.getA(), base, pitch, /*kDim=*/1);
     stageOperand(b, loc, op.getB().getType(), adaptor.getB(), bBase, pitch, /*kDim=*/0);
+    bool warpgroupMma = canUseWarpgroupMma(ctx_, mma, m, n, pitch, aElement, bElement);
+    if (warpgroupMma) // wgmma reads the operands through the async proxy
+      fenceSharedForAsyncProxy(b, loc);
     NVVM::Barrier0Op::create(b, loc);
 
-    SmallVector<Value> acc = emitMmaFromShared(b, loc, ctx_, mma, base, bBase, pitch, m, n,
-                                               /*kBegin=*/0, k, aElement, bElement,
-                                               unpackElements(b, loc, adaptor.getAcc()));
+    SmallVector<Value> acc = unpackElements(b, loc, adaptor.getAcc());
+    if (warpgroupMma) {
+      acc = emitWarpgroupMmaFromShared(b, loc, mma, base, bBase, pitch, m, n, /*kBegin=*/0, k,
+                                       aElement, bElement, acc, isZeroTile(op.getAcc()),
+                                       /*wait=*/true);
+    } else {
+      acc = emitMmaFromShared(b, loc, ctx_, mma, base, bBase, pitch, m, n, /*kBegin=*/0, k,
+                              aElement, bElement, acc);
+    }
     rewriter.replaceOp(op, packElements(b, loc, getTypeConverter()->convertType(accType), acc));
     return success();
   }
@@ -360,11 +369,21 @@ struct DotSharedOpLowering : public ConvertOpToLLVMPattern<DotSharedOp> {
     Value region = pipelineBase(rewriter, loc, ctx_);
     Value aBase = gep(rewriter, loc, region, adaptor.getAOffset());
     Value bBase = gep(rewriter, loc, region, adaptor.getBOffset());
-    SmallVector<Value> acc = emitMmaFromShared(
-        rewriter, loc, ctx_, mma, aBase, bBase, int64_t(op.getPitch()), accType.getDimSize(0),
-        accType.getDimSize(1), int64_t(op.getKBegin()), int64_t(op.getK()), op.getAType(),
-        op.getBType(),
-        unpackElements(rewriter, loc, adaptor.getAcc()));
+    int64_t m = accType.getDimSize(0), n = accType.getDimSize(1);
+    int64_t pitch = int64_t(op.getPitch()), kBegin = int64_t(op.getKBegin());
+    int64_t k = int64_t(op.getK());
+    SmallVector<Value> acc = unpackElements(rewriter, loc, adaptor.getAcc());
+    if (canUseWarpgroupMma(ctx_, mma, m, n, pitch, op.getAType(), op.getBType())) {
+      // The part of a split dot that ends K waits for all of its wgmmas;
+      // earlier parts leave theirs in flight over the work between them.
+      bool endsK = (kBegin + k) * tile::storageBytes(op.getAType()) == pitch;
+      acc = emitWarpgroupMmaFromShared(rewriter, loc, mma, aBase, bBase, pitch, m, n, kBegin, k,
+                                       op.getAType(), op.getBType(), acc,
+                                       isZeroTile(op.getAcc()), /*wait=*/endsK);
+    } else {
+      acc = emitMmaFromShared(rewriter, loc, ctx_, mma, aBase, bBase, pitch, m, n, kBegin, k,
+                              op.getAType(), op.getBType(), acc);
+    }
     rewriter.replaceOp(
         op, packElements(rewriter, loc, getTypeConverter()->convertType(accType), acc));
     return success();

@@ -1,6 +1,9 @@
 #include "Lowering.h"
 
+#include "tessel/Dialect/TileGPU/IR/TileGPU.h"
+
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/IR/Matchers.h"
 
 #include <algorithm>
 
@@ -206,6 +209,21 @@ Value stagedOperandOffset(OpBuilder &b, Location loc, ArrayRef<Value> index, uns
   // Accesses of at most 16 aligned bytes stay within one chunk.
   column = LLVM::XOrOp::create(b, loc, column, swizzleBits(b, loc, rowIndex, pitch));
   return LLVM::AddOp::create(b, loc, row, column);
+}
+
+void fenceSharedForAsyncProxy(OpBuilder &b, Location loc) {
+  NVVM::FenceProxyOp::create(
+      b, loc, NVVM::ProxyKind::async_shared,
+      NVVM::SharedSpaceAttr::get(b.getContext(), NVVM::SharedSpace::shared_cta));
+}
+
+bool isZeroTile(Value value) {
+  while (Operation *def = value.getDefiningOp()) {
+    if (!isa<tile::SplatOp, tile::BroadcastOp, tilegpu::ConvertLayoutOp>(def))
+      break;
+    value = def->getOperand(0);
+  }
+  return matchPattern(value, m_AnyZeroFloat());
 }
 
 Value pipelineBase(OpBuilder &b, Location loc, const LoweringContext &ctx) {

@@ -22,6 +22,9 @@ struct LoweringContext {
   const AxisInfoAnalysis &axisInfo;
   /// Compute capability as major * 10 + minor (80, 89, 90).
   int computeCapability;
+  /// Whether the target has wgmma (sm_90a): dots in a warpgroup mma layout
+  /// whose operands wait in shared memory use it.
+  bool warpgroupMma;
   unsigned numWarps;
   /// Symbol of the CTA's shared-memory scratch buffer.
   llvm::StringRef scratchSymbol;
@@ -120,6 +123,33 @@ emitMmaFromShared(mlir::OpBuilder &b, mlir::Location loc, const LoweringContext 
                   tilegpu::MmaEncodingAttr mma, mlir::Value aBase, mlir::Value bBase,
                   int64_t pitch, int64_t m, int64_t n, int64_t kBegin, int64_t k,
                   mlir::Type aElement, mlir::Type bElement, llvm::SmallVector<mlir::Value> acc);
+/// fence.proxy.async.shared::cta: orders the calling thread's earlier
+/// shared-memory writes before reads by the async proxy (wgmma, TMA) that a
+/// following barrier lets other threads start.
+void fenceSharedForAsyncProxy(mlir::OpBuilder &b, mlir::Location loc);
+/// Whether every element of the tile `value` is a zero constant (through
+/// splats and layout conversions).
+bool isZeroTile(mlir::Value value);
+/// Whether emitWarpgroupMmaFromShared can compute this dot: the target has
+/// wgmma, the accumulator is in the warpgroup mma layout, both operands are
+/// fp8, or both bf16 or both f16, and the staged rows (`pitch` bytes) are one
+/// wgmma swizzle span (32, 64 or 128 bytes).
+bool canUseWarpgroupMma(const LoweringContext &ctx, tilegpu::MmaEncodingAttr mma, int64_t m,
+                        int64_t n, int64_t pitch, mlir::Type aElement, mlir::Type bElement);
+/// The same product as emitMmaFromShared with wgmma.mma_async: each
+/// warpgroup multiplies its 64-row blocks of A by all of B, reading both
+/// through shared-memory descriptors, in the accumulator registers. The
+/// operands must start at kStagedOperandAlignment. With `accIsZero` the
+/// accumulator's input is not read. With `wait` the call returns after the
+/// wgmma completed; without, the caller must pass the result to a later
+/// call with `wait` before anything else reads it (the wgmmas of a split dot
+/// stay in flight across the work placed between its parts).
+llvm::SmallVector<mlir::Value>
+emitWarpgroupMmaFromShared(mlir::OpBuilder &b, mlir::Location loc, tilegpu::MmaEncodingAttr mma,
+                           mlir::Value aBase, mlir::Value bBase, int64_t pitch, int64_t m,
+                           int64_t n, int64_t kBegin, int64_t k, mlir::Type aElement,
+                           mlir::Type bElement, llvm::SmallVector<mlir::Value> acc,
+                           bool accIsZero, bool wait);
 /// Bytes of scratch an op needs (0 when it needs none).
 int64_t scratchBytes(mlir::Operation *op);
 /// Bytes of scratch a tile.dot stages its operands in.

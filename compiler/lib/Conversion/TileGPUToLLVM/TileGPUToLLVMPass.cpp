@@ -48,8 +48,9 @@ struct ConvertTileGPUToLLVM
     // the size recorded on the module.
     int64_t transient = 0;
     module.walk([&](Operation *op) { transient = std::max(transient, scratchBytes(op)); });
-    // The pipeline region (buffers that live across a loop) follows.
-    int64_t pipelineOffset = llvm::alignTo(transient, 16);
+    // The pipeline region (buffers that live across a loop) follows, at the
+    // alignment of staged dot operands (the buffer itself is aligned so).
+    int64_t pipelineOffset = llvm::alignTo(transient, tilegpu::kStagedOperandAlignment);
     int64_t pipelineBytes = 0;
     if (auto attr = module->getAttrOfType<IntegerAttr>(
             tilegpu::TileGPUDialect::kPipelineBytesAttrName))
@@ -70,12 +71,13 @@ struct ConvertTileGPUToLLVM
       auto arrayType = LLVM::LLVMArrayType::get(builder.getIntegerType(8), 0);
       LLVM::GlobalOp::create(builder, module.getLoc(), arrayType, /*isConstant=*/false,
                              LLVM::Linkage::External, kScratchSymbol, Attribute(),
-                             /*alignment=*/16, /*addrSpace=*/3);
+                             /*alignment=*/tilegpu::kStagedOperandAlignment,
+                             /*addrSpace=*/3);
     }
 
     AxisInfoAnalysis axisInfo(module);
-    LoweringContext ctx{axisInfo, capability, unsigned(numWarpsAttr.getInt()), kScratchSymbol,
-                        pipelineOffset};
+    LoweringContext ctx{axisInfo, capability, tilegpu::hasWarpgroupMma(targetAttr.getValue()),
+                        unsigned(numWarpsAttr.getInt()), kScratchSymbol, pipelineOffset};
     TileTypeConverter converter(context);
 
     RewritePatternSet patterns(context);

@@ -104,15 +104,21 @@ public:
       perStage += d.a.slotBytes + d.b.slotBytes;
     for (const PipelinedLoad &load : staged_)
       perStage += load.slotBytes;
-    // Fewer stages when the buffers would not fit.
-    while (stages >= 2 && regionBytes + stages * perStage > sharedLimit)
+    // Fewer stages when the buffers would not fit (with room for aligning
+    // each operand ring).
+    int64_t alignmentSlack = int64_t(dots_.size()) * 2 * kStagedOperandAlignment;
+    while (stages >= 2 && regionBytes + alignmentSlack + stages * perStage > sharedLimit)
       --stages;
     if (stages < 2)
       return regionBytes;
     stages_ = stages;
+    // Operand rings start at kStagedOperandAlignment (wgmma's swizzle is
+    // anchored there); their slots are multiples of 8 rows, so every slot
+    // starts aligned too.
     int64_t offset = regionBytes;
     for (PipelinedDot &d : dots_)
       for (PipelinedLoad *load : {&d.a, &d.b}) {
+        offset = llvm::alignTo(offset, kStagedOperandAlignment);
         load->ring = offset;
         offset += stages * load->slotBytes;
       }

@@ -48,7 +48,8 @@ struct SliceRelation {
 
 class LayoutSolver {
 public:
-  LayoutSolver(func::FuncOp func, unsigned numWarps) : func_(func), numWarps_(numWarps) {}
+  LayoutSolver(func::FuncOp func, unsigned numWarps, bool warpgroupMma)
+      : func_(func), numWarps_(numWarps), warpgroupMma_(warpgroupMma) {}
 
   LogicalResult solve() {
     rematerializeIndices();
@@ -252,13 +253,18 @@ private:
 
   /// The accumulators of dots take the mma layout before anything else is
   /// decided (the tensor cores fix it), and their operands their default
-  /// layouts; everything else adapts.
+  /// layouts; everything else adapts. Where the target has wgmma and the
+  /// tile allows, the layout is the one warpgroups compute in.
   LogicalResult assignMmaLayouts() {
     for (tile::DotOp dot : dots_) {
       const void *group = leader(dot.getResult());
       auto type = dot.getType();
-      MmaEncodingAttr mma =
-          getMmaEncoding(func_.getContext(), type.getDimSize(0), type.getDimSize(1), numWarps_);
+      int64_t m = type.getDimSize(0), n = type.getDimSize(1);
+      MmaEncodingAttr mma;
+      if (warpgroupMma_)
+        mma = getWarpgroupMmaEncoding(func_.getContext(), m, n, numWarps_);
+      if (!mma)
+        mma = getMmaEncoding(func_.getContext(), m, n, numWarps_);
       if (!mma)
         return dot.emitOpError("a ")
                << type.getDimSize(0) << "x" << type.getDimSize(1)
@@ -362,6 +368,7 @@ private:
 
   func::FuncOp func_;
   unsigned numWarps_;
+  bool warpgroupMma_;
   std::optional<AxisInfoAnalysis> axisInfo_; ///< of the IR after rematerialization
   SmallVector<Value> accessed_;
   llvm::EquivalenceClasses<const void *> groups_;
@@ -386,7 +393,7 @@ struct ConvertTileToTileGPU
     module->setAttr(TileGPUDialect::kNumWarpsAttrName, builder.getI32IntegerAttr(numWarps));
     module->setAttr(TileGPUDialect::kTargetAttrName, builder.getStringAttr(target));
     module.walk([&](func::FuncOp func) {
-      if (failed(LayoutSolver(func, numWarps).solve()))
+      if (failed(LayoutSolver(func, numWarps, hasWarpgroupMma(target)).solve()))
         signalPassFailure();
     });
   }

@@ -1,5 +1,6 @@
 // RUN: tessel-opt %s --convert-tile-to-tilegpu="num-warps=4 target=sm_90a" --tilegpu-pipeline-loads | FileCheck %s --check-prefix=PIPE
 // RUN: tessel-opt %s --convert-tile-to-tilegpu="num-warps=4 target=sm_90a" --tilegpu-pipeline-loads --convert-tilegpu-to-llvm --reconcile-unrealized-casts | FileCheck %s --check-prefix=LLVM
+// RUN: tessel-opt %s --convert-tile-to-tilegpu="num-warps=4 target=sm_90" --tilegpu-pipeline-loads --convert-tilegpu-to-llvm --reconcile-unrealized-casts | FileCheck %s --check-prefix=SM90
 // RUN: tessel-opt %s --convert-tile-to-tilegpu="num-warps=4 target=sm_89" --convert-tilegpu-to-llvm --reconcile-unrealized-casts | FileCheck %s --check-prefix=SM89
 // RUN: tessel-opt %s --convert-tile-to-tilegpu="num-warps=4 target=sm_80" --convert-tilegpu-to-llvm --reconcile-unrealized-casts | FileCheck %s --check-prefix=SM80
 
@@ -29,18 +30,37 @@
 // PIPE: scf.yield
 // PIPE: tilegpu.async_wait 0
 
+// sm_90a: the copies are fenced for the async proxy before the barrier
+// that publishes them, and the warpgroup multiplies its 64 rows with wgmma,
+// reading both operands through descriptors (the 64-byte rows are wgmma's
+// 64-byte swizzle). The first part of the split dot leaves its wgmma in
+// flight over the copies; the part that ends K waits for both.
 // LLVM-LABEL: llvm.func @gemm
-// LLVM: llvm.xor
 // LLVM: nvvm.cp.async.shared.global {{.*}}, 16, cache = cg
 // LLVM: nvvm.cp.async.commit.group
 // LLVM: nvvm.cp.async.wait.group 1
-// LLVM: nvvm.barrier0
-// On sm_90 each fp8 fragment is widened to f16 once, and a K step of 32 is
-// two f16 instructions (ptxas would emulate the fp8 instruction at a higher
-// cost).
-// LLVM: cvt.rn.f16x2.e4m3x2
-// LLVM-NOT: e4m3.e4m3
-// LLVM: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+// LLVM-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// LLVM-NEXT: nvvm.barrier0
+// LLVM-NOT: mma.sync
+// LLVM: nvvm.wgmma.fence.aligned
+// LLVM-NEXT: nvvm.wgmma.mma_async {{.*}}, <m = 64, n = 64, k = 32>, D[<f32>, <one>], A[<e4m3>, <one>, <row>], B[<e4m3>, <one>, <col>]
+// LLVM-NEXT: nvvm.wgmma.commit.group.sync.aligned
+// LLVM-NOT: nvvm.wgmma.wait.group
+// LLVM: nvvm.cp.async.commit.group
+// LLVM: nvvm.wgmma.mma_async
+// LLVM: nvvm.wgmma.commit.group.sync.aligned
+// LLVM-NEXT: nvvm.wgmma.wait.group.sync.aligned 0
+// LLVM-NOT: mma.sync
+
+// sm_90 without the "a" features has no wgmma: each fp8 fragment is
+// widened to f16 once, and a K step of 32 is two f16 instructions (ptxas
+// would emulate the fp8 instruction at a higher cost).
+// SM90-LABEL: llvm.func @gemm
+// SM90-NOT: fence.proxy
+// SM90: cvt.rn.f16x2.e4m3x2
+// SM90-NOT: e4m3.e4m3
+// SM90: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+// SM90-NOT: wgmma
 
 // sm_89 has the fp8 instruction.
 // SM89-LABEL: llvm.func @gemm

@@ -1,4 +1,5 @@
-// RUN: tessel-opt %s -split-input-file --convert-tile-to-tilegpu="num-warps=4" | FileCheck %s
+// RUN: tessel-opt %s -split-input-file --convert-tile-to-tilegpu="num-warps=4 target=sm_89" | FileCheck %s
+// RUN: tessel-opt %s -split-input-file --convert-tile-to-tilegpu="num-warps=4 target=sm_90a" | FileCheck %s --check-prefix=WGMMA
 
 // A row-wise reduction over a 2-D tile built from two ranges: the ranges take
 // slices of the 2-D layout, so no layout conversion is needed, and the
@@ -66,6 +67,10 @@ func.func @transpose_index(%x: !tile.ptr<f32>) {
 // CHECK-DAG: #blocked1 = #tilegpu.blocked<sizePerThread = [16, 1], threadsPerWarp = [8, 4], warpsPerCTA = [1, 4], order = [0, 1]>
 // CHECK-LABEL: func.func @dot
 // CHECK: tile.dot %{{.*}}, %{{.*}}, %{{.*}} : tensor<64x128xf8E4M3FN, #blocked>, tensor<128x128xf8E4M3FN, #blocked1> -> tensor<64x128xf32, #tilegpu.mma<warpsPerCTA = [2, 2]>>
+// With wgmma (sm_90a) the warps stack along M instead: the 4 warps are one
+// warpgroup, warp w holding rows 16 w to 16 w + 15 of every column.
+// WGMMA-LABEL: func.func @dot
+// WGMMA: tile.dot {{.*}} -> tensor<64x128xf32, #tilegpu.mma<warpsPerCTA = [4, 1]>>
 func.func @dot(%a: !tile.ptr<f8E4M3FN> {tile.divisibility = 16 : i32},
                %b: !tile.ptr<f8E4M3FN> {tile.divisibility = 16 : i32},
                %out: !tile.ptr<f32> {tile.divisibility = 16 : i32}) {

@@ -143,6 +143,19 @@ MmaEncodingAttr getMmaEncoding(MLIRContext *context, int64_t m, int64_t n, unsig
   return MmaEncodingAttr::get(context, {wm, wn});
 }
 
+bool hasWarpgroupMma(llvm::StringRef target) { return target == "sm_90a"; }
+
+MmaEncodingAttr getWarpgroupMmaEncoding(MLIRContext *context, int64_t m, int64_t n,
+                                        unsigned numWarps) {
+  auto mma = MmaEncodingAttr::get(context, {numWarps, 1});
+  return isWarpgroupMmaLayout(mma, m, n) ? mma : nullptr;
+}
+
+bool isWarpgroupMmaLayout(MmaEncodingAttr mma, int64_t m, int64_t n) {
+  unsigned wm = mma.getWarpsPerCTA()[0], wn = mma.getWarpsPerCTA()[1];
+  return wn == 1 && wm % 4 == 0 && m % (16 * wm) == 0 && n % 8 == 0 && n >= 8 && n <= 256;
+}
+
 RankedTensorType withEncoding(RankedTensorType type, Attribute encoding) {
   return RankedTensorType::get(type.getShape(), type.getElementType(), encoding);
 }

@@ -82,6 +82,28 @@ BlockedEncodingAttr getDefaultBlockedEncoding(mlir::MLIRContext *context,
 MmaEncodingAttr getMmaEncoding(mlir::MLIRContext *context, int64_t m, int64_t n,
                                unsigned numWarps);
 
+/// Whether `target` has Hopper's warpgroup MMA (wgmma.mma_async): only the
+/// architecture-specific sm_90a does (PTX ISA, "wgmma.mma_async": requires
+/// sm_90a), not sm_90 nor later generations.
+bool hasWarpgroupMma(llvm::StringRef target);
+
+/// The mma layout in which warpgroups (4 consecutive warps) can compute an
+/// M x N accumulator with wgmma m64nNk: every warp stacked along M
+/// (warpsPerCTA = [numWarps, 1]), so that warp w of warpgroup g holds rows
+/// 16 w of the 64-row block g, the registers wgmma writes (its accumulator
+/// fragment is the mma.sync one, repeated along N). Fails (null) when the
+/// warps are not whole warpgroups, M is not a multiple of 16 x numWarps, or
+/// N is not one wgmma N (a multiple of 8, at most 256).
+MmaEncodingAttr getWarpgroupMmaEncoding(mlir::MLIRContext *context, int64_t m, int64_t n,
+                                        unsigned numWarps);
+/// Whether an M x N accumulator in `mma` is the layout above.
+bool isWarpgroupMmaLayout(MmaEncodingAttr mma, int64_t m, int64_t n);
+
+/// Shared-memory alignment of a staged dot operand: wgmma reads a swizzled
+/// operand through a descriptor whose swizzle pattern repeats every 8 rows
+/// of up to 128 bytes and is anchored at an address aligned to that span.
+constexpr int64_t kStagedOperandAlignment = 1024;
+
 /// Bytes of K one mma.sync instruction takes from each operand row (m16n8k32
 /// for fp8, m16n8k16 for bf16 and f16): the step a dot's K is split in.
 constexpr int64_t kMmaStepBytes = 32;
