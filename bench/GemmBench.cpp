@@ -1,8 +1,13 @@
-// fp8_gemm throughput on the DeepSeek-V3 shapes, and the JIT's first-call
-// times for one config. Usage:
+// fp8_gemm throughput on the DeepSeek-V3 shapes beside cuBLASLt's
+// block-scaled FP8 matmul on the same inputs, and the JIT's first-call times
+// for one config. Usage:
 //   tessel-bench-gemm [--json FILE] [--m M]... [--config BLOCK_M,BLOCK_N,BLOCK_K,STAGES,WARPS]...
-// TFLOP/s counts 2 * M * N * K per call; times are medians of event-timed
-// launches after warm-up. Without --config, the library's default config.
+// TFLOP/s counts 2 * M * N * K per call. Both sides are timed by one
+// function (medianColdL2Ms: event-timed launches from this process, L2
+// overwritten before each, no launch gap in the window); "x cuBLAS" is
+// cuBLASLt's time over fp8_gemm's, and "rel diff" the relative difference of
+// the two outputs. Without --config, the library's default config.
+#include "CublasLtFp8Gemm.h"
 #include "Timing.h"
 #include "tessel/dsl/Jit.h"
 #include "tessel/kernels/Definitions.h"
@@ -16,10 +21,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <random>
 
 #include <unistd.h>
@@ -29,7 +37,7 @@ using runtime::Tensor;
 
 namespace {
 
-using bench::medianMs;
+using bench::medianColdL2Ms;
 
 /// Random e4m3 codes of moderate magnitude (no NaN codes).
 Tensor randomFp8(std::vector<int64_t> shape, uint32_t seed) {
@@ -43,15 +51,67 @@ Tensor randomFp8(std::vector<int64_t> shape, uint32_t seed) {
   return tensor;
 }
 
-Tensor randomScales(std::vector<int64_t> shape, uint32_t seed) {
-  Tensor tensor = Tensor::empty(DType::F32, std::move(shape)).value();
-  std::vector<float> host(tensor.view().numel());
+/// Scales in [1/128, 1/64), the range act_quant gives activations of
+/// magnitude near 448 * 64.
+std::vector<float> randomScaleValues(int64_t count, uint32_t seed) {
+  std::vector<float> host(count);
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> scale(0.5f, 1.0f);
   for (float &v : host)
     v = scale(rng) / 64.0f;
+  return host;
+}
+
+Tensor f32Tensor(std::vector<int64_t> shape, const std::vector<float> &host) {
+  Tensor tensor = Tensor::empty(DType::F32, std::move(shape)).value();
   tensor.copyFromHost(host).check();
   return tensor;
+}
+
+Tensor randomScales(std::vector<int64_t> shape, uint32_t seed) {
+  int64_t count = 1;
+  for (int64_t size : shape)
+    count *= size;
+  return f32Tensor(std::move(shape), randomScaleValues(count, seed));
+}
+
+/// `rowMajor` [rows][columns] as [columns][rows].
+std::vector<float> transposed(const std::vector<float> &rowMajor, int64_t rows, int64_t columns) {
+  std::vector<float> result(rowMajor.size());
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < columns; ++c)
+      result[c * rows + r] = rowMajor[r * columns + c];
+  return result;
+}
+
+std::vector<double> bf16Values(const Tensor &tensor) {
+  std::vector<uint16_t> bits(tensor.numel());
+  tensor.copyToHost(bits).check();
+  std::vector<double> values(bits.size());
+  for (size_t i = 0; i < bits.size(); ++i) {
+    uint32_t word = uint32_t(bits[i]) << 16;
+    float value;
+    std::memcpy(&value, &word, sizeof(value));
+    values[i] = value;
+  }
+  return values;
+}
+
+/// ||x - reference|| / ||reference||; NaN anywhere makes it NaN.
+double relativeDifference(const std::vector<double> &x, const std::vector<double> &reference) {
+  double difference = 0, norm = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    difference += (x[i] - reference[i]) * (x[i] - reference[i]);
+    norm += reference[i] * reference[i];
+  }
+  return std::sqrt(difference / norm);
+}
+
+double geometricMean(const std::vector<double> &values) {
+  double logSum = 0;
+  for (double v : values)
+    logSum += std::log(v);
+  return values.empty() ? 0 : std::exp(logSum / double(values.size()));
 }
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -146,40 +206,92 @@ int main(int argc, char **argv) {
   timeFirstCalls(json);
   const std::pair<int64_t, int64_t> shapes[] = {{2112, 7168}, {24576, 1536}, {32768, 512},
                                                {7168, 16384}, {4096, 7168},  {7168, 2048}};
-  fmt::print("{:>6} {:>6} {:>6}  {:<22} {:>9} {:>9}\n", "M", "N", "K", "config", "ms",
-             "TFLOP/s");
+  const std::size_t l2Bytes = std::size_t(device->l2CacheBytes());
+  const int repeats = 20;
+  fmt::print("times: median of {} launches, each after overwriting {} MiB (twice the L2)\n",
+             repeats, 2 * l2Bytes >> 20);
+  fmt::print("{:>6} {:>6} {:>6}  {:<22} {:>9} {:>9} {:>8} {:>9}\n", "M", "N", "K", "config",
+             "ms", "TFLOP/s", "x cuBLAS", "rel diff");
+  // Per config, the ratios to cuBLASLt over the shapes; and the best per shape.
+  std::map<std::string, std::vector<double>> ratiosByConfig;
+  std::vector<double> bestRatios;
   for (auto [n, k] : shapes) {
     Tensor b = randomFp8({n, k}, 2);
     Tensor bScale = randomScales({ceilDiv(n, 128), ceilDiv(k, 128)}, 3);
     for (int64_t m : ms) {
+      const int64_t kBlocks = ceilDiv(k, 128);
+      const double flops = 2.0 * double(m) * double(n) * double(k);
       Tensor a = randomFp8({m, k}, 1);
-      Tensor aScale = randomScales({m, ceilDiv(k, 128)}, 4);
+      std::vector<float> aScaleValues = randomScaleValues(m * kBlocks, 4);
+      Tensor aScale = f32Tensor({m, kBlocks}, aScaleValues);
+      Tensor aScaleMMajor = f32Tensor({kBlocks, m}, transposed(aScaleValues, m, kBlocks));
       Tensor c = Tensor::empty(DType::BF16, {m, n}).value();
+      Tensor cublasC = Tensor::empty(DType::BF16, {m, n}).value();
+
+      double cublasMs = 0;
+      std::vector<double> reference;
+      Expected<bench::CublasLtFp8Gemm> cublas = bench::CublasLtFp8Gemm::plan(
+          m, n, k,
+          {a.devicePtr(), aScaleMMajor.devicePtr(), b.devicePtr(), bScale.devicePtr(),
+           cublasC.devicePtr()});
+      if (cublas) {
+        cublasMs = medianColdL2Ms([&] { return cublas->run(); }, repeats, l2Bytes);
+        reference = bf16Values(cublasC);
+        fmt::print("{:>6} {:>6} {:>6}  {:<22} {:>9.3f} {:>9.1f}\n", m, n, k, "cuBLASLt", cublasMs,
+                   flops / (cublasMs * 1e-3) / 1e12);
+        json["cublaslt"].push_back({{"m", m}, {"n", n}, {"k", k}, {"ms", cublasMs},
+                                    {"tflops", flops / (cublasMs * 1e-3) / 1e12}});
+      } else {
+        fmt::print("{:>6} {:>6} {:>6}  {:<22} unavailable: {}\n", m, n, k, "cuBLASLt",
+                   cublas.error().message());
+      }
+
+      double bestRatio = 0;
       for (const kernels::KernelConfig &config : configs) {
         std::string name = "default";
         if (!config.constants.empty())
           name = fmt::format("{}x{}x{} s{} w{}", config.constants.at("BLOCK_M"),
                              config.constants.at("BLOCK_N"), config.constants.at("BLOCK_K"),
                              config.constants.at("NUM_STAGES"), config.numWarps);
-        Status first = kernels::fp8Gemm(a.view(), aScale.view(), b.view(), bScale.view(),
-                                        c.view(), config);
-        if (!first) {
+        auto launch = [&] {
+          return kernels::fp8Gemm(a.view(), aScale.view(), b.view(), bScale.view(), c.view(),
+                                  config);
+        };
+        if (Status first = launch(); !first) {
           fmt::print("{:>6} {:>6} {:>6}  {:<22} failed: {}\n", m, n, k, name,
                      first.error().message());
           continue;
         }
-        double ms = medianMs(
-            [&] {
-              return kernels::fp8Gemm(a.view(), aScale.view(), b.view(), bScale.view(),
-                                      c.view(), config);
-            },
-            20);
-        double tflops = 2.0 * double(m) * double(n) * double(k) / (ms * 1e-3) / 1e12;
-        fmt::print("{:>6} {:>6} {:>6}  {:<22} {:>9.3f} {:>9.1f}\n", m, n, k, name, ms, tflops);
-        json["gemm"].push_back({{"m", m}, {"n", n}, {"k", k}, {"config", name}, {"ms", ms},
-                                {"tflops", tflops}});
+        double ms = medianColdL2Ms(launch, repeats, l2Bytes);
+        double tflops = flops / (ms * 1e-3) / 1e12;
+        nlohmann::json row = {{"m", m},           {"n", n},  {"k", k},
+                              {"config", name}, {"ms", ms}, {"tflops", tflops}};
+        if (cublas) {
+          double ratio = cublasMs / ms, difference = relativeDifference(bf16Values(c), reference);
+          ratiosByConfig[name].push_back(ratio);
+          bestRatio = std::max(bestRatio, ratio);
+          row["vs_cublaslt"] = ratio;
+          row["rel_diff_vs_cublaslt"] = difference;
+          fmt::print("{:>6} {:>6} {:>6}  {:<22} {:>9.3f} {:>9.1f} {:>8.2f} {:>9.1e}\n", m, n, k,
+                     name, ms, tflops, ratio, difference);
+        } else {
+          fmt::print("{:>6} {:>6} {:>6}  {:<22} {:>9.3f} {:>9.1f}\n", m, n, k, name, ms, tflops);
+        }
+        json["gemm"].push_back(row);
       }
+      if (bestRatio > 0)
+        bestRatios.push_back(bestRatio);
     }
+  }
+  fmt::print("\ngeometric mean of the speed relative to cuBLASLt over the shapes:\n");
+  for (const auto &[name, ratios] : ratiosByConfig) {
+    fmt::print("  {:<22} {:.3f} ({} shapes)\n", name, geometricMean(ratios), ratios.size());
+    json["geomean_vs_cublaslt"][name] = geometricMean(ratios);
+  }
+  if (!bestRatios.empty()) {
+    fmt::print("  {:<22} {:.3f} ({} shapes)\n", "best config per shape", geometricMean(bestRatios),
+               bestRatios.size());
+    json["geomean_vs_cublaslt"]["best_per_shape"] = geometricMean(bestRatios);
   }
   if (!jsonPath.empty())
     std::ofstream(jsonPath) << json.dump(2) << "\n";
