@@ -222,7 +222,9 @@ Expected<runtime::Function> Jit::loadFromDiskOrCompile(const KernelDefinition &k
   options.dumpDirectory = options_.dumpDirectory;
   std::string configuration =
       fmt::format("{}\n{}\n{}\ndriver={}", options.cacheKeyText(), specialization.cacheKeyText(),
-                  compilerVersion(), driverVersion_);
+                  options_.compilerIdentity.empty() ? compilerIdentity()
+                                                    : std::string_view(options_.compilerIdentity),
+                  driverVersion_);
 
   // The memo: this build of the program's code for this configuration has
   // already been traced, and its IR's key is on disk. A first call in a new

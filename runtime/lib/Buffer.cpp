@@ -2,6 +2,7 @@
 
 #include "DriverApi.h"
 #include "tessel/runtime/Backend.h"
+#include "tessel/runtime/Device.h"
 #include "tessel/runtime/Stream.h"
 
 #include <cstring>
@@ -30,6 +31,8 @@ Expected<DeviceBuffer> DeviceBuffer::allocate(std::size_t bytes) {
       return Error(fmt::format("allocating {} bytes of host memory for a buffer failed", bytes));
     return DeviceBuffer(nullptr, address, bytes);
   }
+  if (Status s = ensureCurrentContext(); !s)
+    return s.error();
   Expected<const Driver *> driver = Driver::load();
   if (!driver)
     return driver.error();
@@ -144,6 +147,8 @@ Status DeviceBuffer::fillWordsAsync(std::uint32_t value, const Stream *stream) {
 Status copyToHostFrom(std::uint64_t devicePtr, void *destination, std::size_t bytes) {
   if (bytes == 0)
     return Status::success();
+  if (Status s = ensureCurrentContext(); !s)
+    return s;
   Expected<const Driver *> driver = Driver::load();
   if (!driver)
     return driver.error();
@@ -156,6 +161,8 @@ Status copyToHostFrom(std::uint64_t devicePtr, void *destination, std::size_t by
 Status copyFromHostTo(std::uint64_t devicePtr, const void *source, std::size_t bytes) {
   if (bytes == 0)
     return Status::success();
+  if (Status s = ensureCurrentContext(); !s)
+    return s;
   Expected<const Driver *> driver = Driver::load();
   if (!driver)
     return driver.error();
@@ -175,6 +182,8 @@ Status copyDeviceToDeviceAsync(std::uint64_t destination, std::uint64_t source, 
     detail::markWritten(destination, bytes);
     return Status::success();
   }
+  if (Status s = ensureCurrentContext(); !s)
+    return s;
   Expected<const Driver *> driver = Driver::load();
   if (!driver)
     return driver.error();

@@ -99,6 +99,24 @@ Expected<Device> Device::open(int ordinal) {
   return device;
 }
 
+Status ensureCurrentContext() {
+  Expected<const Driver *> driver = Driver::load();
+  if (!driver)
+    return driver.error();
+  const DriverApi &api = (*driver)->api();
+  CUcontext current = nullptr;
+  if (Status s = check(api, api.ctxGetCurrent(&current), "cuCtxGetCurrent failed"); !s)
+    return s;
+  if (current)
+    return Status::success();
+  Expected<Device> device = Device::open(0);
+  if (!device)
+    return Error(fmt::format("no CUDA context is current on this thread, and opening device 0 "
+                             "for one failed: {}",
+                             device.error().message()));
+  return Status::success();
+}
+
 Status Device::makeCurrent() const {
   const DriverApi &api = driver_->api();
   if (CUresult r = api.ctxSetCurrent(static_cast<CUcontext>(context_)); r != CUDA_SUCCESS)

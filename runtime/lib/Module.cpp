@@ -1,6 +1,7 @@
 #include "tessel/runtime/Module.h"
 
 #include "DriverApi.h"
+#include "tessel/runtime/Device.h"
 
 #include <fmt/format.h>
 
@@ -63,6 +64,8 @@ Expected<Module> Module::loadImage(std::string_view image, std::string name) {
 Expected<std::string> Module::compilePtx(std::string_view ptx, const std::string &name) {
   if (ptx.empty())
     return Error(fmt::format("cannot compile module {}: the PTX is empty", name));
+  if (Status s = ensureCurrentContext(); !s)
+    return s.error();
   Expected<const Driver *> driver = Driver::load();
   if (!driver)
     return Error(fmt::format("cannot compile module {}: {}", name, driver.error().message()));
@@ -102,6 +105,8 @@ Expected<std::string> Module::compilePtx(std::string_view ptx, const std::string
 }
 
 Expected<Module> Module::load(const void *image, std::string name, const char *kind) {
+  if (Status s = ensureCurrentContext(); !s)
+    return s.error();
   Expected<const Driver *> driver = Driver::load();
   if (!driver)
     return Error(fmt::format("cannot load module {}: {}", name, driver.error().message()));

@@ -2,6 +2,7 @@
 
 #include "DriverApi.h"
 #include "tessel/runtime/Backend.h"
+#include "tessel/runtime/Device.h"
 
 #include <utility>
 
@@ -15,6 +16,8 @@ Expected<Stream> Stream::create() {
   // The interpreter runs work as it is queued: its streams are empty.
   if (activeBackend() == Backend::Interpreter)
     return Stream(nullptr, nullptr);
+  if (Status s = ensureCurrentContext(); !s)
+    return s.error();
   Expected<const Driver *> driver = Driver::load();
   if (!driver)
     return driver.error();
@@ -65,6 +68,8 @@ Expected<Event> Event::create() {
   // Interpreter backend: events are host timestamps.
   if (activeBackend() == Backend::Interpreter)
     return Event(nullptr, nullptr);
+  if (Status s = ensureCurrentContext(); !s)
+    return s.error();
   Expected<const Driver *> driver = Driver::load();
   if (!driver)
     return driver.error();

@@ -69,10 +69,15 @@ std::string_view stageName(Stage stage) {
   return "?";
 }
 
-std::string_view compilerVersion() {
-  static const std::string version = fmt::format("tessel-{}+llvm-{}", TESSEL_VERSION,
-                                                 LLVM_VERSION_STRING);
-  return version;
+namespace detail {
+extern const char kCompilerSourceDigest[]; // CompilerSourceDigest.cpp, generated
+} // namespace detail
+
+std::string_view compilerIdentity() {
+  static const std::string identity =
+      fmt::format("tessel-{}+llvm-{}+src-{}", TESSEL_VERSION, LLVM_VERSION_STRING,
+                  std::string_view(detail::kCompilerSourceDigest).substr(0, 16));
+  return identity;
 }
 
 namespace {

@@ -7,6 +7,7 @@
 // The same tests run with TESSEL_INTERPRET=1 (ctest label `interpreter`): the
 // same host code, on the CPU interpreter, with host memory as device memory.
 #include "KernelTestSupport.h"
+#include "tessel/Compiler/Pipeline.h"
 
 #include "tessel/dsl/Jit.h"
 #include "tessel/kernels/Definitions.h"
@@ -491,6 +492,37 @@ TEST_F(QuantGpuTest, DiskCacheServesANewJitWithoutTracingAndRebuildsCorruptEntri
   ASSERT_TRUE(third->load(weightDequantKernel(), {}, spec, 4));
   EXPECT_EQ(third->stats().compiles.load(), 1u);
   EXPECT_GE(third->stats().corruptEntries.load(), 1u);
+  std::filesystem::remove_all(dir);
+}
+
+/// A compiler of another identity (a rebuilt lowering) misses what this one
+/// cached, and traces and compiles afresh; this identity still hits.
+TEST_F(QuantGpuTest, DiskCacheMissesForAnotherCompilerIdentity) {
+  if (runtime::activeBackend() == runtime::Backend::Interpreter)
+    GTEST_SKIP() << "GPU backend only: the interpreter compiles nothing";
+  std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                              fmt::format("tessel-jit-identity-test-{}", ::getpid());
+  std::filesystem::remove_all(dir);
+  dsl::JitOptions options;
+  options.cacheDirectory = dir.string();
+  std::vector<dsl::LaunchArg> args = {dsl::LaunchArg::pointer(256), dsl::LaunchArg::pointer(256),
+                                      dsl::LaunchArg::pointer(256), dsl::LaunchArg::i32(64),
+                                      dsl::LaunchArg::i32(7168)};
+  dsl::Specialization spec = dsl::Jit::specialize(args);
+  ASSERT_TRUE(dsl::Jit::create(options).value()->load(weightDequantKernel(), {}, spec, 4));
+
+  dsl::JitOptions rebuilt = options;
+  rebuilt.compilerIdentity = std::string(compilerIdentity()) + "-changed";
+  auto other = dsl::Jit::create(rebuilt).value();
+  ASSERT_TRUE(other->load(weightDequantKernel(), {}, spec, 4));
+  EXPECT_EQ(other->stats().diskHits.load(), 0u);
+  EXPECT_EQ(other->stats().traces.load(), 1u);
+  EXPECT_EQ(other->stats().compiles.load(), 1u);
+
+  auto same = dsl::Jit::create(options).value();
+  ASSERT_TRUE(same->load(weightDequantKernel(), {}, spec, 4));
+  EXPECT_EQ(same->stats().diskHits.load(), 1u);
+  EXPECT_EQ(same->stats().compiles.load(), 0u);
   std::filesystem::remove_all(dir);
 }
 

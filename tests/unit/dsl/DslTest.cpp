@@ -779,3 +779,23 @@ TEST(DslTraceState, FailedBuildLeavesTheThreadUsable) {
 
 } // namespace
 } // namespace tessel::dsl
+
+namespace {
+
+/// The identity in every cache key names both versions and the digest of
+/// the compiler's sources (cmake/CompilerSourceDigest.cmake; the script's
+/// own test checks that a changed source changes the digest).
+TEST(CompilerIdentity, NamesVersionsAndTheSourceDigest) {
+  std::string identity(tessel::compilerIdentity());
+  EXPECT_TRUE(identity.starts_with("tessel-")) << identity;
+  EXPECT_NE(identity.find("+llvm-"), std::string::npos) << identity;
+  size_t digest = identity.find("+src-");
+  ASSERT_NE(digest, std::string::npos) << identity;
+  std::string hex = identity.substr(digest + 5);
+  EXPECT_EQ(hex.size(), 16u) << identity;
+  EXPECT_EQ(hex.find_first_not_of("0123456789abcdef"), std::string::npos) << identity;
+  EXPECT_NE(hex, std::string(16, '0')) << identity;
+  EXPECT_EQ(tessel::compilerIdentity(), identity);
+}
+
+} // namespace

@@ -60,8 +60,10 @@ struct CompiledKernel {
 Expected<CompiledKernel> compileModule(mlir::ModuleOp module, const CompileOptions &options,
                                        Stage stopAfter = Stage::PTX);
 
-/// Identifies the compiler build in cache keys: a change of Tessel or LLVM
-/// version invalidates every cached binary.
-std::string_view compilerVersion();
+/// Identifies the compiler build in cache keys ("tessel-0.1.0+llvm-22.1.0+
+/// src-<16 hex digits>"): the Tessel and LLVM versions and a digest of the
+/// compiler's and the DSL's sources made at build time, so that a rebuilt
+/// compiler whose lowering changed misses every binary the old one cached.
+std::string_view compilerIdentity();
 
 } // namespace tessel

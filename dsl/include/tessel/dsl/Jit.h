@@ -79,6 +79,10 @@ struct JitOptions {
   std::string arch;
   /// Loaded kernels kept per process.
   size_t memoryCacheEntries = 1024;
+  /// The compiler identity the disk cache keys on; empty: this build's
+  /// (tessel::compilerIdentity()). Set only to share or separate caches on
+  /// purpose, as the tests of the key do.
+  std::string compilerIdentity;
 
   static std::string defaultDumpDirectory();
 };

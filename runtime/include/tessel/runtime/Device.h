@@ -76,6 +76,14 @@ private:
   std::size_t totalMemory_ = 0;
 };
 
+/// Makes device 0's primary context current when no context is current on
+/// the calling thread, as the CUDA runtime does on its first call; a context
+/// already current (another device's, or one the application made) stays.
+/// Every runtime call that allocates or creates something on the GPU
+/// (buffers and tensors, streams, events, modules) calls it first, so that a
+/// program may start with Tensor::empty; Device::open picks other devices.
+Status ensureCurrentContext();
+
 /// Success when the driver loads and sees at least one device; otherwise the
 /// reason, for messages such as a test's skip.
 Status probeGpu();
