@@ -2,6 +2,7 @@
 
 #include "tessel/Compiler/Registration.h"
 #include "tessel/Conversion/Passes.h"
+#include "tessel/Dialect/TileGPU/IR/TargetInfo.h"
 #include "tessel/Dialect/TileGPU/IR/TileGPU.h"
 #include "tessel/Target/PTX.h"
 
@@ -30,16 +31,15 @@
 namespace tessel {
 
 const std::vector<std::string> &supportedArchitectures() {
-  static const std::vector<std::string> archs = {"sm_80", "sm_86", "sm_89", "sm_90a"};
+  static const std::vector<std::string> archs(tilegpu::TargetInfo::supportedTargets().begin(),
+                                              tilegpu::TargetInfo::supportedTargets().end());
   return archs;
 }
 
 Expected<int> parseArchitecture(std::string_view arch) {
-  for (const std::string &known : supportedArchitectures()) {
-    if (arch != known)
-      continue;
-    return (known[3] - '0') * 10 + (known[4] - '0');
-  }
+  if (std::optional<tilegpu::TargetInfo> target =
+          tilegpu::TargetInfo::parse(llvm::StringRef(arch.data(), arch.size())))
+    return target->computeCapability();
   return Error(fmt::format("unsupported target architecture '{}': Tessel compiles for {}", arch,
                            fmt::join(supportedArchitectures(), ", ")));
 }

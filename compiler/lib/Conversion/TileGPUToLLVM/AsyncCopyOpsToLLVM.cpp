@@ -168,7 +168,7 @@ struct AsyncWaitOpLowering : public ConvertOpToLLVMPattern<AsyncWaitOp> {
     NVVM::CpAsyncWaitGroupOp::create(rewriter, op.getLoc(), op.getPending());
     // cp.async writes through the generic proxy; wgmma reads the staged
     // operands through the async proxy, after this fence in every writer.
-    if (ctx_.warpgroupMma)
+    if (ctx_.target.hasWarpgroupMma())
       fenceSharedForAsyncProxy(rewriter, op.getLoc());
     // Each thread waited for its own copies; the barrier publishes them all.
     NVVM::Barrier0Op::create(rewriter, op.getLoc());

@@ -144,11 +144,11 @@ Value pairToF16x2(OpBuilder &b, Location loc, Type fp8, Value pair) {
 /// instruction (cvt.rn.f16x2.e4m3x2, exact); earlier targets use integer
 /// arithmetic.
 std::pair<Value, Value> fp8ToF16x2(OpBuilder &b, Location loc, Type fp8, Value word,
-                                   int computeCapability) {
+                                   const tilegpu::TargetInfo &target) {
   auto shr = [&](Value x, int64_t bits) {
     return Value(LLVM::LShrOp::create(b, loc, x, i32Constant(b, loc, bits)));
   };
-  if (computeCapability >= 89) {
+  if (target.hasFp8Conversions()) {
     std::string text = "cvt.rn.f16x2." + ptxTypeName(fp8) + "x2 $0, $1;";
     auto convert = [&](Value pairBits) {
       Value half = LLVM::TruncOp::create(b, loc, b.getI16Type(), pairBits);
@@ -170,10 +170,10 @@ std::pair<Value, Value> fp8ToF16x2(OpBuilder &b, Location loc, Type fp8, Value w
 /// A fragment of fp8 registers widened to f16x2 registers: each register
 /// r becomes (r lo, r hi).
 SmallVector<Value> widenFragment(OpBuilder &b, Location loc, Type fp8, ArrayRef<Value> fragment,
-                                 int computeCapability) {
+                                 const tilegpu::TargetInfo &target) {
   SmallVector<Value> wide;
   for (Value word : fragment) {
-    auto [lo, hi] = fp8ToF16x2(b, loc, fp8, word, computeCapability);
+    auto [lo, hi] = fp8ToF16x2(b, loc, fp8, word, target);
     wide.push_back(lo);
     wide.push_back(hi);
   }
@@ -235,7 +235,7 @@ SmallVector<Value> emitMmaFromShared(OpBuilder &b, Location loc, const LoweringC
   // Only sm_89 has fp8 mma.sync in hardware. On sm_90 ptxas emulates it
   // with f16 instructions plus extra adds per instruction, and sm_80 lacks
   // it: there each fragment is widened to f16 once and reused.
-  bool widenFp8 = isFp8(aElement) && ctx.computeCapability != 89;
+  bool widenFp8 = isFp8(aElement) && !ctx.target.hasNativeFp8MmaSync();
 
   for (int64_t step = firstStep; step < endStep; ++step) {
     int64_t stepBytes = step * kMmaStepBytes;
@@ -253,9 +253,9 @@ SmallVector<Value> emitMmaFromShared(OpBuilder &b, Location loc, const LoweringC
     }
     if (widenFp8) {
       for (SmallVector<Value> &fragment : aFragments)
-        fragment = widenFragment(b, loc, aElement, fragment, ctx.computeCapability);
+        fragment = widenFragment(b, loc, aElement, fragment, ctx.target);
       for (SmallVector<Value> &fragment : bFragments)
-        fragment = widenFragment(b, loc, bElement, fragment, ctx.computeCapability);
+        fragment = widenFragment(b, loc, bElement, fragment, ctx.target);
     }
     for (int64_t repM = 0; repM < repsM; ++repM)
       for (int64_t repN = 0; repN < repsN; ++repN) {

@@ -85,7 +85,7 @@ Value emulateTruncate(OpBuilder &b, Location loc, Value x, const Fp8Format &fmt)
 SmallVector<Value> truncateToFp8(OpBuilder &b, Location loc, ValueRange values, Type fp8Type,
                                  const LoweringContext &ctx) {
   SmallVector<Value> result;
-  if (ctx.computeCapability < 89) {
+  if (!ctx.target.hasFp8Conversions()) {
     Fp8Format fmt = formatOf(fp8Type);
     for (Value value : values)
       result.push_back(emulateTruncate(b, loc, value, fmt));
@@ -152,7 +152,7 @@ Value widenFp8WithIntegers(OpBuilder &b, Location loc, Value storage, Type fp8Ty
 SmallVector<Value> extendFp8ToF32(OpBuilder &b, Location loc, ValueRange storage, Type fp8Type,
                                   const LoweringContext &ctx) {
   SmallVector<Value> result;
-  if (ctx.computeCapability < 89) {
+  if (!ctx.target.hasFp8Conversions()) {
     for (Value byte : storage)
       result.push_back(widenFp8WithIntegers(b, loc, byte, fp8Type));
     return result;

@@ -10,6 +10,7 @@
 #include "tessel/Analysis/AxisInfo.h"
 #include "tessel/Dialect/Tile/IR/Tile.h"
 #include "tessel/Dialect/TileGPU/IR/Layout.h"
+#include "tessel/Dialect/TileGPU/IR/TargetInfo.h"
 
 #include "mlir/Conversion/LLVMCommon/Pattern.h"
 #include "mlir/Conversion/LLVMCommon/TypeConverter.h"
@@ -20,11 +21,10 @@ namespace tessel::lowering {
 /// What patterns need to know beyond their op.
 struct LoweringContext {
   const AxisInfoAnalysis &axisInfo;
-  /// Compute capability as major * 10 + minor (80, 89, 90).
-  int computeCapability;
-  /// Whether the target has wgmma (sm_90a): dots in a warpgroup mma layout
-  /// whose operands wait in shared memory use it.
-  bool warpgroupMma;
+  /// The GPU compiled for: which instructions exist (wgmma for dots in a
+  /// warpgroup mma layout whose operands wait in shared memory, fp8
+  /// conversions) and its limits.
+  tilegpu::TargetInfo target;
   unsigned numWarps;
   /// Symbol of the CTA's shared-memory scratch buffer.
   llvm::StringRef scratchSymbol;

@@ -35,12 +35,13 @@ struct ConvertTileGPUToLLVM
     ModuleOp module = getOperation();
     MLIRContext *context = &getContext();
     auto numWarpsAttr = module->getAttrOfType<IntegerAttr>(tilegpu::TileGPUDialect::kNumWarpsAttrName);
-    auto targetAttr = module->getAttrOfType<StringAttr>(tilegpu::TileGPUDialect::kTargetAttrName);
-    if (!numWarpsAttr || !targetAttr) {
-      module.emitError("module has no tilegpu.num_warps/tilegpu.target: run "
-                       "convert-tile-to-tilegpu first");
+    if (!numWarpsAttr) {
+      module.emitError("module has no tilegpu.num_warps: run convert-tile-to-tilegpu first");
       return signalPassFailure();
     }
+    std::optional<tilegpu::TargetInfo> target = tilegpu::TargetInfo::ofModule(module);
+    if (!target)
+      return signalPassFailure();
 
     // The shared-memory scratch serves one op at a time: size it for the
     // largest. It is dynamic shared memory (`.extern .shared`), so that it
@@ -56,12 +57,11 @@ struct ConvertTileGPUToLLVM
             tilegpu::TileGPUDialect::kPipelineBytesAttrName))
       pipelineBytes = attr.getInt();
     int64_t scratch = pipelineBytes ? pipelineOffset + pipelineBytes : transient;
-    int capability = tilegpu::computeCapabilityOf(targetAttr.getValue());
-    int64_t limit = tilegpu::maxSharedBytesPerBlock(capability);
+    int64_t limit = target->maxSharedBytesPerBlock();
     if (scratch > limit) {
       module.emitError("the kernel needs ")
           << scratch << " bytes of shared memory, more than the " << limit << " a block of "
-          << targetAttr.getValue() << " may use: use smaller tiles or fewer stages";
+          << target->name() << " may use: use smaller tiles or fewer stages";
       return signalPassFailure();
     }
     OpBuilder builder(module.getBodyRegion());
@@ -76,8 +76,8 @@ struct ConvertTileGPUToLLVM
     }
 
     AxisInfoAnalysis axisInfo(module);
-    LoweringContext ctx{axisInfo, capability, tilegpu::hasWarpgroupMma(targetAttr.getValue()),
-                        unsigned(numWarpsAttr.getInt()), kScratchSymbol, pipelineOffset};
+    LoweringContext ctx{axisInfo, *target, unsigned(numWarpsAttr.getInt()), kScratchSymbol,
+                        pipelineOffset};
     TileTypeConverter converter(context);
 
     RewritePatternSet patterns(context);
@@ -91,14 +91,14 @@ struct ConvertTileGPUToLLVM
     populateFuncOpPatterns(converter, patterns, ctx);
     arith::populateArithToLLVMConversionPatterns(converter, patterns);
 
-    ConversionTarget target(*context);
-    target.addLegalDialect<LLVM::LLVMDialect, NVVM::NVVMDialect>();
+    ConversionTarget legality(*context);
+    legality.addLegalDialect<LLVM::LLVMDialect, NVVM::NVVMDialect>();
     // The patterns' packed tiles (see packElements).
-    target.addLegalOp<UnrealizedConversionCastOp>();
-    target.addIllegalDialect<tile::TileDialect, tilegpu::TileGPUDialect, arith::ArithDialect,
+    legality.addLegalOp<UnrealizedConversionCastOp>();
+    legality.addIllegalDialect<tile::TileDialect, tilegpu::TileGPUDialect, arith::ArithDialect,
                              math::MathDialect, func::FuncDialect>();
-    scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns, target);
-    if (failed(applyPartialConversion(module, target, std::move(patterns))))
+    scf::populateSCFStructuralTypeConversionsAndLegality(converter, patterns, legality);
+    if (failed(applyPartialConversion(module, legality, std::move(patterns))))
       return signalPassFailure();
 
     // Guarded accesses and loops -> blocks and branches, in two steps:

@@ -92,7 +92,7 @@ Value advanceDescriptor(OpBuilder &b, Location loc, Value descriptor, int64_t by
 
 bool canUseWarpgroupMma(const LoweringContext &ctx, MmaEncodingAttr mma, int64_t m, int64_t n,
                         int64_t pitch, Type aElement, Type bElement) {
-  if (!ctx.warpgroupMma || !isWarpgroupMmaLayout(mma, m, n))
+  if (!ctx.target.hasWarpgroupMma() || !isWarpgroupMmaLayout(mma, m, n))
     return false;
   if (pitch != 32 && pitch != 64 && pitch != 128)
     return false;

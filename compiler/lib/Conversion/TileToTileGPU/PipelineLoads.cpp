@@ -35,6 +35,7 @@
 #include "tessel/Analysis/AxisInfo.h"
 #include "tessel/Conversion/Passes.h"
 #include "tessel/Dialect/TileGPU/IR/Layout.h"
+#include "tessel/Dialect/TileGPU/IR/TargetInfo.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -409,17 +410,14 @@ private:
 struct PipelineLoads : public tessel::impl::PipelineLoadsBase<PipelineLoads> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto target = module->getAttrOfType<StringAttr>(TileGPUDialect::kTargetAttrName);
-    if (!target) {
-      module.emitError("module has no tilegpu.target: run convert-tile-to-tilegpu first");
+    std::optional<TargetInfo> target = TargetInfo::ofModule(module);
+    if (!target)
       return signalPassFailure();
-    }
     AxisInfoAnalysis axisInfo(module);
     SmallVector<scf::ForOp> loops;
     module.walk([&](scf::ForOp loop) { loops.push_back(loop); });
     // Leave room for the scratch of single ops (reductions, conversions).
-    int64_t limit =
-        maxSharedBytesPerBlock(computeCapabilityOf(target.getValue())) - 16 * 1024;
+    int64_t limit = target->maxSharedBytesPerBlock() - 16 * 1024;
     int64_t regionBytes = 0;
     for (scf::ForOp loop : loops)
       regionBytes = LoopPipeliner(loop, axisInfo).run(regionBytes, limit);

@@ -17,6 +17,7 @@
 #include "tessel/Analysis/AxisInfo.h"
 #include "tessel/Conversion/Passes.h"
 #include "tessel/Dialect/TileGPU/IR/Layout.h"
+#include "tessel/Dialect/TileGPU/IR/TargetInfo.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -386,14 +387,17 @@ struct ConvertTileToTileGPU
   void runOnOperation() override {
     ModuleOp module = getOperation();
     if (numWarps == 0 || (numWarps & (numWarps - 1)) != 0 || numWarps > 32) {
-      module.emitError("num-warps must be a power of two in [1, 32], got ") << numWarps;
+      module.emitError("num-warps must be a power of two in [1, 32], got ") << unsigned(numWarps);
       return signalPassFailure();
     }
     Builder builder(module.getContext());
     module->setAttr(TileGPUDialect::kNumWarpsAttrName, builder.getI32IntegerAttr(numWarps));
     module->setAttr(TileGPUDialect::kTargetAttrName, builder.getStringAttr(target));
+    std::optional<TargetInfo> targetInfo = TargetInfo::ofModule(module);
+    if (!targetInfo)
+      return signalPassFailure();
     module.walk([&](func::FuncOp func) {
-      if (failed(LayoutSolver(func, numWarps, hasWarpgroupMma(target)).solve()))
+      if (failed(LayoutSolver(func, numWarps, targetInfo->hasWarpgroupMma()).solve()))
         signalPassFailure();
     });
   }

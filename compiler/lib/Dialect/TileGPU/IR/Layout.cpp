@@ -143,8 +143,6 @@ MmaEncodingAttr getMmaEncoding(MLIRContext *context, int64_t m, int64_t n, unsig
   return MmaEncodingAttr::get(context, {wm, wn});
 }
 
-bool hasWarpgroupMma(llvm::StringRef target) { return target == "sm_90a"; }
-
 MmaEncodingAttr getWarpgroupMmaEncoding(MLIRContext *context, int64_t m, int64_t n,
                                         unsigned numWarps) {
   auto mma = MmaEncodingAttr::get(context, {numWarps, 1});

@@ -117,21 +117,3 @@ OpFoldResult ConvertLayoutOp::fold(FoldAdaptor) {
   return {};
 }
 
-namespace tessel::tilegpu {
-
-int computeCapabilityOf(StringRef target) {
-  int value = 0;
-  target.consume_front("sm_");
-  target.consumeInteger(10, value);
-  return value;
-}
-
-int64_t maxSharedBytesPerBlock(int computeCapability) {
-  if (computeCapability >= 90)
-    return 227 * 1024;
-  if (computeCapability == 80 || computeCapability == 87)
-    return 163 * 1024;
-  return 99 * 1024;
-}
-
-} // namespace tessel::tilegpu

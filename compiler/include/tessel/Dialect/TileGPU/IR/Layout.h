@@ -82,11 +82,6 @@ BlockedEncodingAttr getDefaultBlockedEncoding(mlir::MLIRContext *context,
 MmaEncodingAttr getMmaEncoding(mlir::MLIRContext *context, int64_t m, int64_t n,
                                unsigned numWarps);
 
-/// Whether `target` has Hopper's warpgroup MMA (wgmma.mma_async): only the
-/// architecture-specific sm_90a does (PTX ISA, "wgmma.mma_async": requires
-/// sm_90a), not sm_90 nor later generations.
-bool hasWarpgroupMma(llvm::StringRef target);
-
 /// The mma layout in which warpgroups (4 consecutive warps) can compute an
 /// M x N accumulator with wgmma m64nNk: every warp stacked along M
 /// (warpsPerCTA = [numWarps, 1]), so that warp w of warpgroup g holds rows

@@ -13,11 +13,3 @@
 
 #define GET_OP_CLASSES
 #include "tessel/Dialect/TileGPU/IR/TileGPUOps.h.inc"
-
-namespace tessel::tilegpu {
-/// "sm_90a" -> 90.
-int computeCapabilityOf(llvm::StringRef target);
-/// Shared memory one block may use after opting in (CUDA C Programming
-/// Guide, "Technical Specifications per Compute Capability").
-int64_t maxSharedBytesPerBlock(int computeCapability);
-} // namespace tessel::tilegpu
