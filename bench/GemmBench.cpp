@@ -1,7 +1,8 @@
 // fp8_gemm throughput on the DeepSeek-V3 shapes beside cuBLASLt's
 // block-scaled FP8 matmul on the same inputs, and the JIT's first-call times
 // for one config. Usage:
-//   tessel-bench-gemm [--json FILE] [--m M]... [--config BLOCK_M,BLOCK_N,BLOCK_K,STAGES,WARPS]...
+//   tessel-bench-gemm [--json FILE] [--m M]...
+//                     [--config BLOCK_M,BLOCK_N,BLOCK_K,STAGES,WARPS | --config default]...
 // TFLOP/s counts 2 * M * N * K per call. Both sides are timed by one
 // function (medianColdL2Ms: event-timed launches from this process, L2
 // overwritten before each, no launch gap in the window); "x cuBLAS" is
@@ -29,6 +30,8 @@
 #include <functional>
 #include <map>
 #include <random>
+#include <string>
+#include <string_view>
 
 #include <unistd.h>
 
@@ -178,17 +181,20 @@ int main(int argc, char **argv) {
       jsonPath = argv[++i];
     } else if (arg == "--m" && i + 1 < argc) {
       ms.push_back(std::stoll(argv[++i]));
+    } else if (arg == "--config" && i + 1 < argc && std::string_view(argv[i + 1]) == "default") {
+      ++i;
+      configs.push_back({});
     } else if (arg == "--config" && i + 1 < argc) {
       int bm, bn, bk, stages, warps;
       if (std::sscanf(argv[++i], "%d,%d,%d,%d,%d", &bm, &bn, &bk, &stages, &warps) != 5) {
-        fmt::print(stderr, "--config takes BLOCK_M,BLOCK_N,BLOCK_K,STAGES,WARPS\n");
+        fmt::print(stderr, "--config takes BLOCK_M,BLOCK_N,BLOCK_K,STAGES,WARPS or default\n");
         return 2;
       }
       configs.push_back({{{"BLOCK_M", bm}, {"BLOCK_N", bn}, {"BLOCK_K", bk}, {"NUM_STAGES", stages}},
                          unsigned(warps)});
     } else {
       fmt::print(stderr, "usage: tessel-bench-gemm [--json FILE] [--m M]... "
-                         "[--config BM,BN,BK,STAGES,WARPS]...\n");
+                         "[--config BM,BN,BK,STAGES,WARPS | --config default]...\n");
       return 2;
     }
   }

@@ -63,7 +63,19 @@ constexpr int64_t kScaleBlock = 128;
 /// truncating after each 32-wide step, loses up to about 3.5e-4 on these
 /// inputs, and the kernel's fp32 adds of each BLOCK_K step keep it from
 /// growing with k.
-constexpr double kTolerance = 1e-3;
+constexpr double kMmaSyncTolerance = 1e-3;
+/// The same on Hopper's warpgroup MMA, which chains the four 32-wide steps
+/// of a 128-wide K block in its reduced-precision accumulator: up to 1.44e-3
+/// was measured on the DeepSeek-V3 shapes (H100), and there fp8_gemm's
+/// results were bit-identical to cuBLASLt's block-scaled FP8 matmul
+/// (tessel-bench-gemm, "rel diff" 0 at M = 4096), which accumulates alike.
+constexpr double kWarpgroupMmaTolerance = 4e-3;
+
+double tolerance() {
+  static const double tolerance =
+      test::runsOnWarpgroupMma() ? kWarpgroupMmaTolerance : kMmaSyncTolerance;
+  return tolerance;
+}
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -231,7 +243,7 @@ double bf16Ulp(double x) {
 }
 
 /// Whether every element of c ([m, n] bf16) is finite and the `rows` of c
-/// match `ref` within kTolerance. Records the largest normwise relative error
+/// match `ref` within tolerance(). Records the largest normwise relative error
 /// of a checked row, and how much of the tolerance the worst element uses, as
 /// test properties.
 ::testing::AssertionResult matchesReference(const std::vector<uint16_t> &c, int64_t n,
@@ -255,7 +267,7 @@ double bf16Ulp(double x) {
     for (int64_t j = 0; j < n; ++j) {
       const double expected = ref.values[i * n + j];
       const double got = bf16ToF32(c[rows[i] * n + j]);
-      const double bound = kTolerance * std::max(std::abs(expected), ref.magnitudes[i * n + j]);
+      const double bound = tolerance() * std::max(std::abs(expected), ref.magnitudes[i * n + j]);
       const double ratio =
           excessOf(got, expected) / std::max(bound, std::numeric_limits<double>::min());
       if (ratio > worstRatio) {
@@ -281,7 +293,7 @@ double bf16Ulp(double x) {
              "worst element c[{}][{}] = {:.9g}, reference {:.17g}: |c - ref| - ulp/2 = {:.3g} "
              "exceeds {} * max(|ref|, magnitude {:.6g}) by a factor {:.3g} (max normwise "
              "relative error {:.3g})",
-             rows[i], j, got, expected, excessOf(got, expected), kTolerance,
+             rows[i], j, got, expected, excessOf(got, expected), tolerance(),
              ref.magnitudes[worst], worstRatio, maxNormwise);
 }
 

@@ -50,6 +50,16 @@ template <typename T> int64_t firstMismatch(const std::vector<T> &a, const std::
   return -1;
 }
 
+/// Whether kernels run on a GPU whose dots take the warpgroup MMA path
+/// (wgmma, compute capability 9.0). Its fp8 accumulator keeps fewer bits
+/// than mma.sync's: the tests' error bounds for fp8 depend on it.
+inline bool runsOnWarpgroupMma() {
+  if (runtime::activeBackend() == runtime::Backend::Interpreter)
+    return false;
+  Expected<runtime::Device> device = runtime::Device::open(0);
+  return device && device->computeCapability() == runtime::ComputeCapability{9, 0};
+}
+
 /// Runs on the GPU, or on the interpreter backend when it is active; skips
 /// without either.
 class KernelBackendTest : public ::testing::Test {
