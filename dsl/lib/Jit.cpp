@@ -129,7 +129,9 @@ Expected<std::unique_ptr<Jit>> Jit::create(JitOptions options) {
   if (!parseArchitecture(arch))
     return Error(fmt::format("the GPU {} ({}) is not a target of Tessel: {}", device->name(), arch,
                              parseArchitecture(arch).error().message()));
-  return std::unique_ptr<Jit>(new Jit(std::move(options), arch, (*driver)->version()));
+  auto jit = std::unique_ptr<Jit>(new Jit(std::move(options), arch, (*driver)->version()));
+  jit->device_ = *device;
+  return jit;
 }
 
 Expected<Jit *> Jit::global() {

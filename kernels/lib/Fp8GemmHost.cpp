@@ -3,6 +3,7 @@
 #include "Launching.h"
 #include "tessel/kernels/Definitions.h"
 
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -56,32 +57,51 @@ std::vector<int64_t> outputShape(const runtime::TensorView &a, int64_t n) {
   return shape;
 }
 
-/// Programs that fill the GPU once: an H100 or H200 has 132
-/// multiprocessors. A smaller GPU runs more than one wave, which costs
-/// little; the autotuner chooses per device and shape.
-constexpr int64_t kProgramsPerWave = 132;
-/// Programs of the default tiles resident at once: two per multiprocessor
-/// (at about 230 registers per thread no third fits).
-constexpr int64_t kResidentPrograms = 2 * kProgramsPerWave;
+/// The target the defaults are chosen for: the JIT's device, or, without a
+/// GPU (the interpreter, or no JIT at all), an H100's multiprocessor count
+/// and no arch-specific choices.
+struct DefaultsTarget {
+  std::string arch;
+  int64_t multiprocessors = 132;
+};
+
+DefaultsTarget defaultsTarget() {
+  DefaultsTarget target;
+  Expected<dsl::Jit *> jit = dsl::Jit::global();
+  if (!jit)
+    return target;
+  target.arch = (*jit)->arch();
+  if (const runtime::Device *device = (*jit)->device())
+    target.multiprocessors = device->multiprocessorCount();
+  return target;
+}
 
 /// The tile when the caller does not choose one: 64 x 128 for large
-/// problems (measured best at M = 4096 on an H200, bench/GemmBench.cpp), or
-/// 128 x 64 where that runs fewer waves of resident programs (4096 x 2112:
-/// 1056 programs, 4 full waves, instead of 1088, whose fifth wave is almost
-/// empty). Smaller tiles where a wave would leave multiprocessors idle: 16
-/// rows for at most 16, 32 for at most 32; then 64 columns, then half the
-/// rows, until a wave is full.
-std::pair<int64_t, int64_t> defaultTile(int64_t m, int64_t n) {
+/// problems (measured best at M = 4096 on an H200, bench/GemmBench.cpp). On
+/// mma.sync, 128 x 64 where that runs fewer waves of resident programs
+/// (4096 x 2112: 1056 programs, 4 full waves, instead of 1088, whose fifth
+/// wave is almost empty); not on wgmma, where 64 x 128 stays faster there
+/// (0.193 ms against 0.222 ms on an H100). Smaller tiles where a wave would
+/// leave multiprocessors idle: 16 rows for at most 16, 32 for at most 32;
+/// then 64 columns, then half the rows, until a wave is full.
+std::pair<int64_t, int64_t> defaultTile(int64_t m, int64_t n, const DefaultsTarget &target) {
+  // Programs that fill the GPU once, and those of the default tiles resident
+  // at once: two per multiprocessor (at about 200 registers per thread no
+  // third fits). A wave short of multiprocessors costs little; the
+  // autotuner chooses per device and shape.
+  const int64_t programsPerWave = target.multiprocessors, residentPrograms = 2 * programsPerWave;
+  const bool warpgroupMma = target.arch == "sm_90a";
   int64_t blockM = m <= 16 ? 16 : m <= 32 ? 32 : 64, blockN = 128;
   auto programs = [&] { return ceilDiv(m, blockM) * ceilDiv(n, blockN); };
-  if (programs() >= kProgramsPerWave) {
-    auto waves = [](int64_t count) { return ceilDiv(count, kResidentPrograms); };
-    if (blockM == 64 && waves(ceilDiv(m, 128) * ceilDiv(n, 64)) < waves(programs()))
+  if (programs() >= programsPerWave) {
+    auto waves = [&](int64_t count) { return ceilDiv(count, residentPrograms); };
+    if (!warpgroupMma && blockM == 64 &&
+        waves(ceilDiv(m, 128) * ceilDiv(n, 64)) < waves(programs()))
       return {128, 64};
     return {blockM, blockN};
   }
   blockN = 64;
-  if (programs() < kProgramsPerWave && blockM > 16)
+  if (programs() < programsPerWave && blockM > 16)
     blockM /= 2;
   return {blockM, blockN};
 }
@@ -144,17 +164,13 @@ Status fp8Gemm(const runtime::TensorView &a, const runtime::TensorView &aScale,
     return ok;
   if (Status ok = checkShape(kKernel, "c", c, outputShape(a, shape->n)); !ok)
     return ok;
-  auto [blockM, blockN] = defaultTile(shape->m, shape->n);
+  const DefaultsTarget target = defaultsTarget();
+  auto [blockM, blockN] = defaultTile(shape->m, shape->n, target);
   dsl::LaunchSpec spec =
       detail::launchSpec(fp8GemmKernel(), config, {{"BLOCK_M", blockM}, {"BLOCK_N", blockN}});
   // The stage count follows the tile actually used, the caller's or ours.
-  // Without a JIT (no GPU) the arguments are still checked; the launch
-  // reports why there is none.
-  if (!config.constants.contains("NUM_STAGES")) {
-    Expected<dsl::Jit *> jit = dsl::Jit::global();
-    spec.constants["NUM_STAGES"] =
-        defaultStages(spec.constants.at("BLOCK_M"), shape->k, jit ? (*jit)->arch() : "");
-  }
+  if (!config.constants.contains("NUM_STAGES"))
+    spec.constants["NUM_STAGES"] = defaultStages(spec.constants.at("BLOCK_M"), shape->k, target.arch);
   if (Status ok = checkConfig(spec); !ok)
     return ok;
   // EVEN_M and EVEN_K follow m and k unless the caller asks for the masked

@@ -12,6 +12,7 @@
 
 #include "tessel/dsl/Kernel.h"
 #include "tessel/runtime/Cache.h"
+#include "tessel/runtime/Device.h"
 #include "tessel/runtime/Module.h"
 #include "tessel/runtime/Tensor.h"
 
@@ -115,6 +116,8 @@ public:
   static Specialization specialize(std::span<const LaunchArg> args);
 
   const std::string &arch() const { return arch_; }
+  /// The GPU the kernels run on; null under the interpreter backend.
+  const runtime::Device *device() const { return device_ ? &*device_ : nullptr; }
   const JitStats &stats() const { return stats_; }
   /// Drops the loaded kernels (the disk cache stays): the next load of each
   /// comes from disk, as in a new process.
@@ -139,6 +142,7 @@ private:
 
   JitOptions options_;
   std::string arch_;
+  std::optional<runtime::Device> device_;
   int driverVersion_;
   std::optional<runtime::DiskCache> disk_;
   runtime::MemoryCache<std::string, runtime::Function> loaded_;
