@@ -2,6 +2,7 @@
 
 #include "tessel/Compiler/Registration.h"
 #include "tessel/Conversion/Passes.h"
+#include "tessel/Dialect/TileGPU/Transforms/Passes.h"
 #include "tessel/Dialect/TileGPU/IR/TargetInfo.h"
 #include "tessel/Dialect/TileGPU/IR/TileGPU.h"
 #include "tessel/Target/PTX.h"

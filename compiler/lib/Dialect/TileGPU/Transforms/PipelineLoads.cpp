@@ -33,9 +33,9 @@
 // iteration, because ptxas tracks it with a scoreboard it shares with the
 // fragment loads.
 #include "tessel/Analysis/AxisInfo.h"
-#include "tessel/Conversion/Passes.h"
 #include "tessel/Dialect/TileGPU/IR/Layout.h"
 #include "tessel/Dialect/TileGPU/IR/TargetInfo.h"
+#include "tessel/Dialect/TileGPU/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -48,7 +48,7 @@
 
 namespace tessel {
 #define GEN_PASS_DEF_PIPELINELOADS
-#include "tessel/Conversion/Passes.h.inc"
+#include "tessel/Dialect/TileGPU/Transforms/Passes.h.inc"
 } // namespace tessel
 
 using namespace mlir;
