@@ -3,10 +3,12 @@
 //   tessel kernels [--names]
 //       lists the shipped kernels, their parameters and constants (or names only).
 //   tessel compile KERNEL [--arch sm_90a] [--const NAME=VALUE]... [--num-warps N]
-//                  [--emit tile|tilegpu|llvm|llvm-ir|ptx] [--dump-ir DIR] -o FILE
-//       builds a kernel for one set of constants; needs no GPU.
+//                  [--emit tile|tilegpu|llvm|llvm-ir|ptx|pipeline] [--dump-ir DIR] -o FILE
+//       builds a kernel for one set of constants; needs no GPU. --emit pipeline
+//       prints the passes of each stage for the options instead.
 //
 // Exit status: 0 on success, 1 when compilation fails, 2 on a bad command line.
+#include "tessel/Compiler/Pipeline.h"
 #include "tessel/kernels/Definitions.h"
 
 #include <fmt/format.h>
@@ -17,6 +19,7 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -26,10 +29,11 @@ constexpr int kUsageError = 2;
 const char *kUsage =
     "usage: tessel kernels [--names]\n"
     "       tessel compile KERNEL [--arch ARCH] [--const NAME=VALUE]... [--num-warps N]\n"
-    "                      [--emit tile|tilegpu|llvm|llvm-ir|ptx] [--dump-ir DIR] -o FILE\n"
+    "                      [--emit tile|tilegpu|llvm|llvm-ir|ptx|pipeline] [--dump-ir DIR] -o FILE\n"
     "\n"
-    "ARCH is one of sm_80, sm_86, sm_89, sm_90a (default sm_90a). --dump-ir writes the IR\n"
-    "after every stage into DIR (so does the environment variable TESSEL_DUMP_IR).\n";
+    "ARCH is one of sm_80, sm_86, sm_89, sm_90, sm_90a (default sm_90a). --dump-ir writes the\n"
+    "IR after every stage into DIR (so does the environment variable TESSEL_DUMP_IR).\n"
+    "--emit pipeline prints the passes of each stage instead of compiling.\n";
 
 [[noreturn]] void usageError(const std::string &message) {
   std::fprintf(stderr, "tessel: %s\n\n%s", message.c_str(), kUsage);
@@ -74,6 +78,34 @@ std::optional<tessel::Stage> parseStage(std::string_view text) {
   return std::nullopt;
 }
 
+/// Builds `kernel` with `constants` and compiles it up to `emit`: the text of
+/// that stage, or nullopt after printing why not.
+std::optional<std::string> compileKernel(const tessel::dsl::KernelDefinition &kernel,
+                                         const tessel::dsl::Constants &constants,
+                                         const tessel::CompileOptions &options,
+                                         tessel::Stage emit) {
+  tessel::Expected<tessel::dsl::Constants> resolved =
+      tessel::dsl::resolveConstants(kernel, constants);
+  if (!resolved)
+    usageError("compile: " + resolved.error().message());
+  // Ahead-of-time builds assume 16-byte aligned pointers and sizes divisible
+  // by 16: the specialization a runtime launch on such tensors picks.
+  tessel::dsl::Specialization specialization;
+  specialization.divisibleBy16.assign(kernel.params.size(), true);
+  tessel::Expected<tessel::dsl::BuiltKernel> built =
+      tessel::dsl::build(kernel, *resolved, specialization);
+  if (!built) {
+    fmt::print(stderr, "tessel: {}\n", built.error().message());
+    return std::nullopt;
+  }
+  tessel::Expected<tessel::CompiledKernel> compiled = built->compile(options, emit);
+  if (!compiled) {
+    fmt::print(stderr, "tessel: {}\n", compiled.error().message());
+    return std::nullopt;
+  }
+  return emit == tessel::Stage::PTX ? compiled->ptx : compiled->stageText;
+}
+
 int compile(const std::vector<std::string> &args) {
   if (args.empty())
     usageError("compile: missing the kernel name (see `tessel kernels`)");
@@ -85,6 +117,7 @@ int compile(const std::vector<std::string> &args) {
   options.numWarps = kernel->numWarps;
   tessel::dsl::Constants constants;
   tessel::Stage emit = tessel::Stage::PTX;
+  bool emitPipeline = false; // the passes of each stage instead of the output of one
   std::string output;
   options.dumpDirectory = tessel::CompileOptions::dumpDirectoryFromEnvironment();
   for (size_t i = 1; i < args.size(); ++i) {
@@ -113,12 +146,14 @@ int compile(const std::vector<std::string> &args) {
                                args[i]));
       options.numWarps = unsigned(*warps);
     } else if (flag == "--emit") {
-      std::optional<tessel::Stage> stage = parseStage(value());
-      if (!stage)
-        usageError(fmt::format("compile: --emit takes tile, tilegpu, llvm, llvm-ir or ptx, got "
-                               "'{}'",
-                               args[i]));
-      emit = *stage;
+      const std::string &what = value();
+      emitPipeline = what == "pipeline";
+      std::optional<tessel::Stage> stage = parseStage(what);
+      if (!stage && !emitPipeline)
+        usageError(fmt::format("compile: --emit takes tile, tilegpu, llvm, llvm-ir, ptx or "
+                               "pipeline, got '{}'",
+                               what));
+      emit = stage.value_or(tessel::Stage::PTX);
     } else if (flag == "--dump-ir") {
       options.dumpDirectory = value();
     } else if (flag == "-o") {
@@ -130,26 +165,20 @@ int compile(const std::vector<std::string> &args) {
   if (output.empty())
     usageError("compile: missing -o FILE (use -o - for standard output)");
 
-  tessel::Expected<tessel::dsl::Constants> resolved =
-      tessel::dsl::resolveConstants(*kernel, constants);
-  if (!resolved)
-    usageError("compile: " + resolved.error().message());
-  // Ahead-of-time builds assume 16-byte aligned pointers and sizes divisible
-  // by 16: the specialization a runtime launch on such tensors picks.
-  tessel::dsl::Specialization specialization;
-  specialization.divisibleBy16.assign(kernel->params.size(), true);
-  tessel::Expected<tessel::dsl::BuiltKernel> built =
-      tessel::dsl::build(*kernel, *resolved, specialization);
-  if (!built) {
-    fmt::print(stderr, "tessel: {}\n", built.error().message());
-    return 1;
+  std::string text;
+  if (emitPipeline) {
+    tessel::Expected<std::string> pipeline = tessel::passPipelineText(options);
+    if (!pipeline) {
+      fmt::print(stderr, "tessel: {}\n", pipeline.error().message());
+      return 1;
+    }
+    text = std::move(*pipeline);
+  } else {
+    std::optional<std::string> compiled = compileKernel(*kernel, constants, options, emit);
+    if (!compiled)
+      return 1;
+    text = std::move(*compiled);
   }
-  tessel::Expected<tessel::CompiledKernel> compiled = built->compile(options, emit);
-  if (!compiled) {
-    fmt::print(stderr, "tessel: {}\n", compiled.error().message());
-    return 1;
-  }
-  const std::string &text = emit == tessel::Stage::PTX ? compiled->ptx : compiled->stageText;
   if (output == "-") {
     fmt::print("{}", text);
     return 0;

@@ -83,6 +83,27 @@ std::string_view compilerIdentity() {
 
 namespace {
 
+/// The passes of each MLIR stage. One definition serves the compile and
+/// `passPipelineText`, so what is printed is what runs.
+void addTileStagePasses(mlir::OpPassManager &passes) {
+  passes.addPass(mlir::createCanonicalizerPass());
+  passes.addPass(mlir::createCSEPass());
+}
+
+void addTileGPUStagePasses(mlir::OpPassManager &passes, const CompileOptions &options) {
+  passes.addPass(
+      createConvertTileToTileGPU(ConvertTileToTileGPUOptions{options.numWarps, options.arch}));
+  passes.addPass(createPipelineLoads());
+}
+
+void addLLVMStagePasses(mlir::OpPassManager &passes) {
+  passes.addPass(createConvertTileGPUToLLVM());
+  // NVVM ops without an LLVM intrinsic (wgmma.mma_async) become inline PTX.
+  passes.addPass(mlir::createConvertNVVMToLLVMPass());
+  passes.addPass(mlir::createReconcileUnrealizedCastsPass());
+  passes.addPass(mlir::createCanonicalizerPass());
+}
+
 template <typename Printable> std::string print(Printable &&printable) {
   std::string text;
   llvm::raw_string_ostream stream(text);
@@ -135,8 +156,7 @@ public:
     module_.getContext()->appendDialectRegistry(registry);
 
     mlir::PassManager tilePasses(module_.getContext());
-    tilePasses.addPass(mlir::createCanonicalizerPass());
-    tilePasses.addPass(mlir::createCSEPass());
+    addTileStagePasses(tilePasses);
     if (mlir::failed(module_.verify()) || mlir::failed(tilePasses.run(module_)))
       return fail(Stage::Tile, "invalid tile IR");
     dump(Stage::Tile, print(module_), "mlir");
@@ -144,9 +164,7 @@ public:
       return finishEarly();
 
     mlir::PassManager gpuPasses(module_.getContext());
-    gpuPasses.addPass(createConvertTileToTileGPU(
-        ConvertTileToTileGPUOptions{options_.numWarps, options_.arch}));
-    gpuPasses.addPass(createPipelineLoads());
+    addTileGPUStagePasses(gpuPasses, options_);
     if (mlir::failed(gpuPasses.run(module_)))
       return fail(Stage::TileGPU, "layout assignment failed");
     dump(Stage::TileGPU, print(module_), "mlir");
@@ -154,11 +172,7 @@ public:
       return finishEarly();
 
     mlir::PassManager llvmPasses(module_.getContext());
-    llvmPasses.addPass(createConvertTileGPUToLLVM());
-    // NVVM ops without an LLVM intrinsic (wgmma.mma_async) become inline PTX.
-    llvmPasses.addPass(mlir::createConvertNVVMToLLVMPass());
-    llvmPasses.addPass(mlir::createReconcileUnrealizedCastsPass());
-    llvmPasses.addPass(mlir::createCanonicalizerPass());
+    addLLVMStagePasses(llvmPasses);
     // The conversion's output is several times the size of what
     // canonicalization leaves: verify once, at the end of the stage, instead
     // of after every pass.
@@ -239,6 +253,28 @@ private:
 Expected<CompiledKernel> compileModule(mlir::ModuleOp module, const CompileOptions &options,
                                        Stage stopAfter) {
   return Pipeline(module, options).run(stopAfter);
+}
+
+Expected<std::string> passPipelineText(const CompileOptions &options) {
+  if (Expected<int> capability = parseArchitecture(options.arch); !capability)
+    return capability.error();
+  mlir::MLIRContext context;
+  std::string text;
+  llvm::raw_string_ostream stream(text);
+  auto printStage = [&](Stage stage, auto addPasses) {
+    mlir::PassManager passes(&context, mlir::ModuleOp::getOperationName());
+    addPasses(passes);
+    stream << stageName(stage) << ": ";
+    passes.printAsTextualPipeline(stream);
+    stream << "\n";
+  };
+  printStage(Stage::Tile, addTileStagePasses);
+  printStage(Stage::TileGPU,
+             [&](mlir::OpPassManager &passes) { addTileGPUStagePasses(passes, options); });
+  printStage(Stage::LLVMDialect, addLLVMStagePasses);
+  stream << stageName(Stage::LLVMIR) << ": translate the llvm dialect to LLVM IR\n";
+  stream << stageName(Stage::PTX) << ": LLVM's NVPTX backend for " << options.arch << "\n";
+  return text;
 }
 
 } // namespace tessel

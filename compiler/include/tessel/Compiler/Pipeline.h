@@ -60,6 +60,12 @@ struct CompiledKernel {
 Expected<CompiledKernel> compileModule(mlir::ModuleOp module, const CompileOptions &options,
                                        Stage stopAfter = Stage::PTX);
 
+/// The passes each stage runs for `options`, one line per stage in MLIR's
+/// textual pipeline syntax (what `tessel-opt` takes): "tilegpu:
+/// builtin.module(convert-tile-to-tilegpu{...}, tilegpu-pipeline-loads)".
+/// `tessel compile --emit pipeline` prints it. An Error for an unknown arch.
+Expected<std::string> passPipelineText(const CompileOptions &options);
+
 /// Identifies the compiler build in cache keys ("tessel-0.1.0+llvm-22.1.0+
 /// src-<16 hex digits>"): the Tessel and LLVM versions and a digest of the
 /// compiler's and the DSL's sources made at build time, so that a rebuilt
