@@ -65,12 +65,14 @@ func.func @transpose_index(%x: !tile.ptr<f32>) {
 // from an [N, K] matrix as [K, N]).
 // CHECK-DAG: #blocked = #tilegpu.blocked<sizePerThread = [1, 16], threadsPerWarp = [4, 8], warpsPerCTA = [4, 1], order = [1, 0]>
 // CHECK-DAG: #blocked1 = #tilegpu.blocked<sizePerThread = [16, 1], threadsPerWarp = [8, 4], warpsPerCTA = [1, 4], order = [0, 1]>
+// CHECK-DAG: #mma = #tilegpu.mma<warpsPerCTA = [2, 2]>
 // CHECK-LABEL: func.func @dot
-// CHECK: tile.dot %{{.*}}, %{{.*}}, %{{.*}} : tensor<64x128xf8E4M3FN, #blocked>, tensor<128x128xf8E4M3FN, #blocked1> -> tensor<64x128xf32, #tilegpu.mma<warpsPerCTA = [2, 2]>>
+// CHECK: tile.dot %{{.*}}, %{{.*}}, %{{.*}} : tensor<64x128xf8E4M3FN, #blocked>, tensor<128x128xf8E4M3FN, #blocked1> -> tensor<64x128xf32, #mma>
 // With wgmma (sm_90a) the warps stack along M instead: the 4 warps are one
 // warpgroup, warp w holding rows 16 w to 16 w + 15 of every column.
+// WGMMA: #mma = #tilegpu.mma<warpsPerCTA = [4, 1]>
 // WGMMA-LABEL: func.func @dot
-// WGMMA: tile.dot {{.*}} -> tensor<64x128xf32, #tilegpu.mma<warpsPerCTA = [4, 1]>>
+// WGMMA: tile.dot {{.*}} -> tensor<64x128xf32, #mma>
 func.func @dot(%a: !tile.ptr<f8E4M3FN> {tile.divisibility = 16 : i32},
                %b: !tile.ptr<f8E4M3FN> {tile.divisibility = 16 : i32},
                %out: !tile.ptr<f32> {tile.divisibility = 16 : i32}) {
@@ -109,7 +111,7 @@ func.func @dot(%a: !tile.ptr<f8E4M3FN> {tile.divisibility = 16 : i32},
   %sOffsets = arith.addi %srowB, %scolB : tensor<64x128xi32>
   %outBase = tile.splat %out : !tile.ptr<f32> -> tensor<64x128x!tile.ptr<f32>>
   %outPtrs = tile.addptr %outBase, %sOffsets : tensor<64x128x!tile.ptr<f32>>, tensor<64x128xi32>
-  // CHECK: tile.store %{{.*}}, %{{.*}} : tensor<64x128x!tile.ptr<f32>, #tilegpu.mma<warpsPerCTA = [2, 2]>>, tensor<64x128xf32, #tilegpu.mma<warpsPerCTA = [2, 2]>>
+  // CHECK: tile.store %{{.*}}, %{{.*}} : tensor<64x128x!tile.ptr<f32>, #mma>, tensor<64x128xf32, #mma>
   tile.store %outPtrs, %c : tensor<64x128x!tile.ptr<f32>>, tensor<64x128xf32>
   return
 }

@@ -6,7 +6,8 @@
 #rows = #tilegpu.slice<dim = 1, parent = #mma>
 
 // CHECK-DAG: #[[BLOCKED:.+]] = #tilegpu.blocked<sizePerThread = [1, 16], threadsPerWarp = [4, 8], warpsPerCTA = [4, 1], order = [1, 0]>
-// CHECK-DAG: #[[ROWS:.+]] = #tilegpu.slice<dim = 1, parent = #tilegpu.mma<warpsPerCTA = [4, 1]>>
+// CHECK-DAG: #[[MMA:.+]] = #tilegpu.mma<warpsPerCTA = [4, 1]>
+// CHECK-DAG: #[[ROWS:.+]] = #tilegpu.slice<dim = 1, parent = #[[MMA]]>
 // CHECK-LABEL: func.func @every_op
 func.func @every_op(%ptrs: tensor<64x128x!tile.ptr<f8E4M3FN>, #blocked>,
                     %mask: tensor<64x128xi1, #blocked>,
@@ -29,9 +30,9 @@ func.func @every_op(%ptrs: tensor<64x128x!tile.ptr<f8E4M3FN>, #blocked>,
   %rowScales = tilegpu.load_staged %offset : tensor<64xf32, #rows>
   // CHECK: tilegpu.load_staged %{{.*}} : f32
   %one = tilegpu.load_staged %offset : f32
-  // CHECK: tilegpu.dot_shared %{{.*}}, %{{.*}}, %{{.*}} {aType = f8E4M3FN, bType = f8E5M2, k = 96 : i64, kBegin = 32 : i64, pitch = 128 : i64} : tensor<64x64xf32, #tilegpu.mma<warpsPerCTA = [4, 1]>>
+  // CHECK: tilegpu.dot_shared %{{.*}}, %{{.*}}, %{{.*}} {aType = f8E4M3FN, bType = f8E5M2, k = 96 : i64, kBegin = 32 : i64, pitch = 128 : i64} : tensor<64x64xf32, #[[MMA]]>
   %dot = tilegpu.dot_shared %acc, %offset, %offset {aType = f8E4M3FN, bType = f8E5M2, k = 96 : i64, kBegin = 32 : i64, pitch = 128 : i64} : tensor<64x64xf32, #mma>
-  // CHECK: tilegpu.convert_layout %{{.*}} : tensor<64x64xf32, #tilegpu.mma<warpsPerCTA = [4, 1]>> -> tensor<64x64xf32, #[[BLOCKED]]>
+  // CHECK: tilegpu.convert_layout %{{.*}} : tensor<64x64xf32, #[[MMA]]> -> tensor<64x64xf32, #[[BLOCKED]]>
   %out = tilegpu.convert_layout %dot : tensor<64x64xf32, #mma> -> tensor<64x64xf32, #blocked>
   return %out : tensor<64x64xf32, #blocked>
 }

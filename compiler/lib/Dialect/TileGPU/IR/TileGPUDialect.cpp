@@ -17,7 +17,7 @@ using namespace tessel::tilegpu;
 #include "tessel/Dialect/TileGPU/IR/TileGPUOps.cpp.inc"
 
 namespace {
-/// Prints layouts as `#blocked`, `#slice` aliases at the top of a module, so
+/// Prints layouts as `#blocked`, `#mma`, `#slice` aliases at the top of a module, so
 /// that IR with many tiles stays readable.
 struct TileGPUOpAsmInterface : public OpAsmDialectInterface {
   using OpAsmDialectInterface::OpAsmDialectInterface;
@@ -28,6 +28,10 @@ struct TileGPUOpAsmInterface : public OpAsmDialectInterface {
     }
     if (isa<SliceEncodingAttr>(attr)) {
       os << "slice";
+      return AliasResult::FinalAlias;
+    }
+    if (isa<MmaEncodingAttr>(attr)) {
+      os << "mma";
       return AliasResult::FinalAlias;
     }
     return AliasResult::NoAlias;
