@@ -2,9 +2,9 @@
 
 #include "tessel/Compiler/Registration.h"
 #include "tessel/Conversion/Passes.h"
-#include "tessel/Dialect/TileGPU/Transforms/Passes.h"
 #include "tessel/Dialect/TileGPU/IR/TargetInfo.h"
 #include "tessel/Dialect/TileGPU/IR/TileGPU.h"
+#include "tessel/Dialect/TileGPU/Transforms/Passes.h"
 #include "tessel/Target/PTX.h"
 
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"

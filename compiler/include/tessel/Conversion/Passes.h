@@ -15,9 +15,6 @@ class SCFDialect;
 namespace mlir::cf {
 class ControlFlowDialect;
 }
-namespace mlir::arith {
-class ArithDialect;
-}
 namespace tessel::tilegpu {
 class TileGPUDialect;
 }

@@ -18,7 +18,8 @@ namespace tessel::tilegpu {
 
 class TargetInfo {
 public:
-  /// The targets Tessel compiles for: "sm_80", "sm_86", "sm_89", "sm_90a".
+  /// The targets Tessel compiles for: "sm_80", "sm_86", "sm_89", "sm_90",
+  /// "sm_90a".
   static llvm::ArrayRef<llvm::StringRef> supportedTargets();
   /// The target of that name; nullopt for one not in supportedTargets().
   static std::optional<TargetInfo> parse(llvm::StringRef name);
@@ -46,8 +47,6 @@ public:
   /// Shared memory one block may use after opting in (CUDA C Programming
   /// Guide, "Technical Specifications per Compute Capability").
   int64_t maxSharedBytesPerBlock() const;
-  /// Registers one thread may hold (every supported target).
-  static constexpr int kMaxRegistersPerThread = 255;
 
 private:
   TargetInfo(llvm::StringRef name, int computeCapability, bool archSpecific)
