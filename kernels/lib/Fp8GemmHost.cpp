@@ -3,8 +3,6 @@
 #include "Launching.h"
 #include "tessel/kernels/Definitions.h"
 
-#include <string>
-#include <string_view>
 #include <utility>
 
 namespace tessel::kernels {
@@ -61,7 +59,8 @@ std::vector<int64_t> outputShape(const runtime::TensorView &a, int64_t n) {
 /// GPU (the interpreter, or no JIT at all), an H100's multiprocessor count
 /// and no arch-specific choices.
 struct DefaultsTarget {
-  std::string arch;
+  /// Whether dots of tiles of at least 64 rows run on wgmma (sm_90a).
+  bool warpgroupMma = false;
   int64_t multiprocessors = 132;
 };
 
@@ -70,7 +69,7 @@ DefaultsTarget defaultsTarget() {
   Expected<dsl::Jit *> jit = dsl::Jit::global();
   if (!jit)
     return target;
-  target.arch = (*jit)->arch();
+  target.warpgroupMma = (*jit)->arch() == "sm_90a";
   if (const runtime::Device *device = (*jit)->device())
     target.multiprocessors = device->multiprocessorCount();
   return target;
@@ -90,12 +89,11 @@ std::pair<int64_t, int64_t> defaultTile(int64_t m, int64_t n, const DefaultsTarg
   // third fits). A wave short of multiprocessors costs little; the
   // autotuner chooses per device and shape.
   const int64_t programsPerWave = target.multiprocessors, residentPrograms = 2 * programsPerWave;
-  const bool warpgroupMma = target.arch == "sm_90a";
   int64_t blockM = m <= 16 ? 16 : m <= 32 ? 32 : 64, blockN = 128;
   auto programs = [&] { return ceilDiv(m, blockM) * ceilDiv(n, blockN); };
   if (programs() >= programsPerWave) {
     auto waves = [&](int64_t count) { return ceilDiv(count, residentPrograms); };
-    if (!warpgroupMma && blockM == 64 &&
+    if (!target.warpgroupMma && blockM == 64 &&
         waves(ceilDiv(m, 128) * ceilDiv(n, 64)) < waves(programs()))
       return {128, 64};
     return {blockM, blockN};
@@ -117,8 +115,8 @@ std::pair<int64_t, int64_t> defaultTile(int64_t m, int64_t n, const DefaultsTarg
 /// b and need more of it in flight (m = 1, n x k = 7168 x 16384: 0.057 ms
 /// against 0.100 ms with 2 stages). Over a short K the extra stages cost
 /// more than they hide.
-int64_t defaultStages(int64_t blockM, int64_t k, std::string_view arch) {
-  if (arch == "sm_90a" && blockM >= 64)
+int64_t defaultStages(int64_t blockM, int64_t k, const DefaultsTarget &target) {
+  if (target.warpgroupMma && blockM >= 64)
     return 4;
   return blockM <= 32 && k >= 4096 ? 4 : 2;
 }
@@ -170,7 +168,7 @@ Status fp8Gemm(const runtime::TensorView &a, const runtime::TensorView &aScale,
       detail::launchSpec(fp8GemmKernel(), config, {{"BLOCK_M", blockM}, {"BLOCK_N", blockN}});
   // The stage count follows the tile actually used, the caller's or ours.
   if (!config.constants.contains("NUM_STAGES"))
-    spec.constants["NUM_STAGES"] = defaultStages(spec.constants.at("BLOCK_M"), shape->k, target.arch);
+    spec.constants["NUM_STAGES"] = defaultStages(spec.constants.at("BLOCK_M"), shape->k, target);
   if (Status ok = checkConfig(spec); !ok)
     return ok;
   // EVEN_M and EVEN_K follow m and k unless the caller asks for the masked
