@@ -26,17 +26,21 @@ namespace {
 
 constexpr int kUsageError = 2;
 
-const char *kUsage =
-    "usage: tessel kernels [--names]\n"
-    "       tessel compile KERNEL [--arch ARCH] [--const NAME=VALUE]... [--num-warps N]\n"
-    "                      [--emit tile|tilegpu|llvm|llvm-ir|ptx|pipeline] [--dump-ir DIR] -o FILE\n"
-    "\n"
-    "ARCH is one of sm_80, sm_86, sm_89, sm_90, sm_90a (default sm_90a). --dump-ir writes the\n"
-    "IR after every stage into DIR (so does the environment variable TESSEL_DUMP_IR).\n"
-    "--emit pipeline prints the passes of each stage instead of compiling.\n";
+std::string usage() {
+  return fmt::format(
+      "usage: tessel kernels [--names]\n"
+      "       tessel compile KERNEL [--arch ARCH] [--const NAME=VALUE]... [--num-warps N]\n"
+      "                      [--emit tile|tilegpu|llvm|llvm-ir|ptx|pipeline] [--dump-ir DIR] "
+      "-o FILE\n"
+      "\n"
+      "ARCH is one of {} (default sm_90a). --dump-ir writes the\n"
+      "IR after every stage into DIR (so does the environment variable TESSEL_DUMP_IR).\n"
+      "--emit pipeline prints the passes of each stage instead of compiling.\n",
+      fmt::join(tessel::supportedArchitectures(), ", "));
+}
 
 [[noreturn]] void usageError(const std::string &message) {
-  std::fprintf(stderr, "tessel: %s\n\n%s", message.c_str(), kUsage);
+  std::fprintf(stderr, "tessel: %s\n\n%s", message.c_str(), usage().c_str());
   std::exit(kUsageError);
 }
 
@@ -219,7 +223,7 @@ int main(int argc, char **argv) {
   if (command == "compile")
     return compile(args);
   if (command == "--help" || command == "-h" || command == "help") {
-    std::fputs(kUsage, stdout);
+    std::fputs(usage().c_str(), stdout);
     return 0;
   }
   usageError(fmt::format("unknown command '{}'", command));
