@@ -551,6 +551,93 @@ void store(const Value &ptr, const Operand &value, const Operand &mask, Where wh
 }
 
 //===----------------------------------------------------------------------===//
+// Tensor descriptors
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Entry `index` of `list` (the shape, strides or indices of a descriptor)
+/// as an i32 scalar: a Value that is one, or an integer made a constant.
+mlir::Value i32Entry(OpContext &c, const Operand &entry, std::string_view list, size_t index) {
+  switch (entry.kind()) {
+  case Operand::Kind::Float:
+    c.fail(fmt::format("{}[{}] is the floating-point number {}; it must be an i32 value or an "
+                       "integer",
+                       list, index, entry.real()));
+  case Operand::Kind::Int:
+    if (entry.integer() < INT32_MIN || entry.integer() > INT32_MAX)
+      c.fail(fmt::format("{}[{}] = {} exceeds the i32 range", list, index, entry.integer()));
+    return c.ir(c.scalarConstant(DType::I32, 0, entry.integer(), false));
+  case Operand::Kind::Value:
+    break;
+  }
+  const Value &value = entry.value();
+  mlir::Value ir = c.ir(value);
+  if (!value.isScalar() || value.isPointer() || value.dtype() != DType::I32) {
+    bool otherInteger = value.isScalar() && !value.isPointer() && isInteger(value.dtype());
+    c.fail(fmt::format("{}[{}] is {}; it must be an i32 scalar{}", list, index, value.type().str(),
+                       otherInteger ? "; convert with .to(i32)" : ""));
+  }
+  return ir;
+}
+
+} // namespace
+
+std::string TensorDescriptor::str() const {
+  return fmt::format("tensordesc<{}x{}>", fmt::join(blockShape_, "x"), name(dtype_));
+}
+
+TensorDescriptor tensorDescriptor(const Value &base, const std::vector<Operand> &shape,
+                                  const std::vector<Operand> &strides,
+                                  std::vector<int64_t> blockShape, Where where) {
+  OpContext c("tensorDescriptor", where);
+  mlir::Value baseIr = c.ir(base);
+  if (!base.isPointer() || !base.isScalar())
+    c.fail(fmt::format("base must be one pointer (a kernel's pointer parameter, possibly "
+                       "offset), got {}",
+                       base.type().str()));
+  if (base.dtype() == DType::I1)
+    c.fail(fmt::format("descriptors hold numbers; base is {}", base.type().str()));
+  // The limits of tile.tensordesc (and of a TMA tensor map).
+  if (blockShape.empty() || blockShape.size() > 5)
+    c.fail(fmt::format("block shape {} has rank {}; descriptor blocks have rank 1 to 5",
+                       shapeText(blockShape), blockShape.size()));
+  for (int64_t dim : blockShape)
+    if (!isPowerOfTwo(dim))
+      c.fail(fmt::format("block shape {} has a dimension that is not a power of two",
+                         shapeText(blockShape)));
+  if (shape.size() != blockShape.size() || strides.size() != blockShape.size())
+    c.fail(fmt::format("a block of rank {} needs {} shape and {} stride entries, got {} and {}",
+                       blockShape.size(), blockShape.size(), blockShape.size(), shape.size(),
+                       strides.size()));
+  std::vector<mlir::Value> shapeIr, strideIr;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d].kind() == Operand::Kind::Int && shape[d].integer() < 0)
+      c.fail(fmt::format("shape[{}] is {}; extents are not negative", d, shape[d].integer()));
+    shapeIr.push_back(i32Entry(c, shape[d], "shape", d));
+  }
+  for (size_t d = 0; d < strides.size(); ++d)
+    strideIr.push_back(i32Entry(c, strides[d], "strides", d));
+  auto blockType =
+      mlir::cast<mlir::RankedTensorType>(c.trace.irType({base.dtype(), false, blockShape}));
+  return c.trace.wrapDescriptor(tile::MakeTensorDescriptorOp::create(
+      c.b(), c.loc(), tile::TensorDescType::get(blockType), baseIr, shapeIr, strideIr));
+}
+
+Value TensorDescriptor::load(const std::vector<Operand> &indices, Where where) const {
+  OpContext c("TensorDescriptor::load", where);
+  mlir::Value descriptor = c.trace.unwrap(*this, c.op, where);
+  if (indices.size() != blockShape_.size())
+    c.fail(
+        fmt::format("the {} needs {} indices, got {}", str(), blockShape_.size(), indices.size()));
+  std::vector<mlir::Value> indexIr;
+  for (size_t d = 0; d < indices.size(); ++d)
+    indexIr.push_back(i32Entry(c, indices[d], "indices", d));
+  mlir::Type resultType = c.trace.irType({dtype_, false, blockShape_});
+  return c.wrap(tile::DescriptorLoadOp::create(c.b(), c.loc(), resultType, descriptor, indexIr));
+}
+
+//===----------------------------------------------------------------------===//
 // Math
 //===----------------------------------------------------------------------===//
 
@@ -630,8 +717,20 @@ Value sum(const Value &x, int axis, Where where) {
 }
 
 //===----------------------------------------------------------------------===//
-// Matrix multiplication
+// Transposition and matrix multiplication
 //===----------------------------------------------------------------------===//
+
+Value transpose(const Value &x, Where where) {
+  OpContext c("transpose", where);
+  mlir::Value src = c.ir(x);
+  if (x.rank() != 2)
+    c.fail(fmt::format("transposes 2-D tiles, got {}", x.type().str()));
+  ValueType resultType = x.type();
+  std::swap(resultType.shape[0], resultType.shape[1]);
+  return c.wrap(tile::TransposeOp::create(c.b(), c.loc(), c.trace.irType(resultType), src));
+}
+
+Value Value::T(std::source_location where) const { return transpose(*this, where); }
 
 Value dot(const Value &a, const Value &b, const Value &acc, Where where) {
   OpContext c("dot", where);

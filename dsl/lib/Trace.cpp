@@ -171,19 +171,46 @@ mlir::Value Trace::unwrap(const Value &value, std::string_view op,
     fail(where, op, "operand belongs to another kernel's body (Values live only while "
                     "their body runs)");
   mlir::Value ir = mlir::Value::getFromOpaquePointer(value.handle_);
-  // A value is usable where it is recorded and in loop bodies nested there;
-  // one made in a loop body does not exist after the loop.
+  if (!visibleHere(ir))
+    fail(where, op,
+         fmt::format("operand {} was made inside a forRange loop body and does not "
+                     "exist outside it; return it from the body as a carried value",
+                     value.type().str()));
+  return ir;
+}
+
+TensorDescriptor Trace::wrapDescriptor(mlir::Value descriptor) {
+  auto type = mlir::cast<tile::TensorDescType>(descriptor.getType());
+  ValueType block = valueType(type.getBlockType());
+  return TensorDescriptor(this, id_, descriptor.getAsOpaquePointer(), block.shape, block.dtype);
+}
+
+mlir::Value Trace::unwrap(const TensorDescriptor &descriptor, std::string_view op,
+                          const std::source_location &where) const {
+  if (!descriptor.valid())
+    fail(where, op, "the TensorDescriptor is empty (default-constructed, never assigned)");
+  if (descriptor.trace_ != this || descriptor.traceId_ != id_)
+    fail(where, op,
+         "the TensorDescriptor belongs to another kernel's body (descriptors live "
+         "only while their body runs)");
+  mlir::Value ir = mlir::Value::getFromOpaquePointer(descriptor.handle_);
+  if (!visibleHere(ir))
+    fail(where, op,
+         fmt::format("the {} was made inside a forRange loop body and does not exist outside "
+                     "it; make it before the loop",
+                     descriptor.str()));
+  return ir;
+}
+
+bool Trace::visibleHere(mlir::Value ir) const {
   mlir::Block *home = ir.getParentBlock();
   for (mlir::Block *block = builder_.getInsertionBlock(); block != home;) {
     mlir::Operation *parent = block->getParentOp();
     if (!parent || !parent->getBlock())
-      fail(where, op,
-           fmt::format("operand {} was made inside a forRange loop body and does not "
-                       "exist outside it; return it from the body as a carried value",
-                       value.type().str()));
+      return false;
     block = parent->getBlock();
   }
-  return ir;
+  return true;
 }
 
 Value Trace::arg(std::string_view name, const std::source_location &where) {

@@ -38,6 +38,9 @@ public:
   Value wrap(mlir::Value value);
   mlir::Value unwrap(const Value &value, std::string_view op,
                      const std::source_location &where) const;
+  TensorDescriptor wrapDescriptor(mlir::Value descriptor);
+  mlir::Value unwrap(const TensorDescriptor &descriptor, std::string_view op,
+                     const std::source_location &where) const;
   mlir::Type elementType(DType dtype);
   mlir::Type irType(const ValueType &type);
   ValueType valueType(mlir::Type type) const;
@@ -47,6 +50,10 @@ public:
   int64_t constant(std::string_view name, const std::source_location &where) const;
 
 private:
+  /// Whether `ir` can be used at the insertion point: where it was recorded
+  /// and in loop bodies nested there, not after a loop it was made in.
+  bool visibleHere(mlir::Value ir) const;
+
   const KernelDefinition &kernel_;
   const Constants &constants_;
   const Specialization &specialization_;

@@ -3,7 +3,9 @@
 // Values are whole tiles: float-typed tiles (f32, f16, bf16, fp8) hold their
 // values as f32, which represents every narrower format exactly, and are
 // rounded to their own format where the IR converts; integer, mask and
-// pointer tiles hold int64 (integers sign-extended from their width).
+// pointer tiles hold int64 (integers sign-extended from their width). A
+// tensor descriptor is a value without elements that holds the tensor's base
+// address, shape and strides.
 #include "tessel/Interpreter/Interpreter.h"
 
 #include "tessel/Dialect/Tile/IR/Tile.h"
@@ -26,6 +28,7 @@
 #include <cstring>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace tessel {
@@ -38,6 +41,13 @@ struct Tile {
   bool isFloat = false;
   std::vector<float> f;
   std::vector<int64_t> i;
+  /// What tile.make_tensor_descriptor makes: the address of element 0 and,
+  /// per dimension, the extent and the stride in elements.
+  struct Descriptor {
+    int64_t base = 0;
+    std::vector<int64_t> shape, strides;
+  };
+  std::optional<Descriptor> descriptor;
 
   size_t size() const { return isFloat ? f.size() : i.size(); }
 };
@@ -264,14 +274,14 @@ private:
     return fmt::format("element [{}]", fmt::join(index, ", "));
   }
 
-  /// Checks one access and, for a region that tracks writes, that a read
-  /// finds written bytes (and records a write).
-  void checkAccess(mlir::Operation *op, const Tile &ptrs, size_t k, size_t bytes,
-                   const char *verb) {
-    uint64_t address = uint64_t(ptrs.i[k]);
+  /// Checks the access of element `k` of `shaped` (the pointer tile, or the
+  /// block a descriptor load reads) to `address` and, for a region that
+  /// tracks writes, that a read finds written bytes (and records a write).
+  void checkAccess(mlir::Operation *op, uint64_t address, const Tile &shaped, size_t k,
+                   size_t bytes, const char *verb) {
     if (address % bytes != 0)
-      fail(op, fmt::format("{} {} {} bytes at the misaligned address 0x{:x}", elementText(ptrs, k),
-                           verb, bytes, address));
+      fail(op, fmt::format("{} {} {} bytes at the misaligned address 0x{:x}",
+                           elementText(shaped, k), verb, bytes, address));
     const MemoryRegion *region = regionOf(address, bytes);
     if (!region) {
       std::vector<std::string> known;
@@ -279,7 +289,7 @@ private:
         known.push_back(fmt::format("{} [0x{:x}, +{})", r.name,
                                     reinterpret_cast<uint64_t>(r.base), r.bytes));
       fail(op, fmt::format("{} {} {} bytes at 0x{:x}, outside every buffer of the launch ({})",
-                           elementText(ptrs, k), verb, bytes, address, fmt::join(known, ", ")));
+                           elementText(shaped, k), verb, bytes, address, fmt::join(known, ", ")));
     }
     if (!region->written)
       return;
@@ -292,7 +302,7 @@ private:
       else if (!flag.load(std::memory_order_relaxed))
         fail(op, fmt::format("{} reads {} bytes at 0x{:x} ({} at offset {}) that nothing has "
                              "written",
-                             elementText(ptrs, k), bytes, address, region->name, offset));
+                             elementText(shaped, k), bytes, address, region->name, offset));
     }
   }
 
@@ -320,45 +330,133 @@ private:
         }
         continue;
       }
-      checkAccess(op, ptrs, k, bytes, "reads");
-      const void *address = reinterpret_cast<const void *>(ptrs.i[k]);
-      if (r.isFloat) {
-        switch (format) {
-        case Format::F32:
-          std::memcpy(&r.f[k], address, 4);
-          break;
-        case Format::BF16:
-        case Format::F16: {
-          uint16_t half;
-          std::memcpy(&half, address, 2);
-          r.f[k] = format == Format::BF16 ? bf16ToF32(half) : f16ToF32(half);
-          break;
-        }
-        case Format::E4M3:
-          r.f[k] = e4m3ToF32(*static_cast<const uint8_t *>(address));
-          break;
-        case Format::E5M2:
-          r.f[k] = e5m2ToF32(*static_cast<const uint8_t *>(address));
-          break;
-        }
-        continue;
-      }
-      int64_t v = 0;
-      switch (bytes) {
-      case 1:
-        v = *static_cast<const int8_t *>(address);
-        break;
-      case 4: {
-        int32_t w;
-        std::memcpy(&w, address, 4);
-        v = w;
-        break;
-      }
-      default:
-        std::memcpy(&v, address, 8);
-      }
-      r.i[k] = wrapInt(v, bits);
+      checkAccess(op, uint64_t(ptrs.i[k]), ptrs, k, bytes, "reads");
+      readElement(r, k, reinterpret_cast<const void *>(ptrs.i[k]), format, bytes, bits);
     }
+    set(op.getResult(), std::move(r));
+  }
+
+  /// Sets element `k` of `r` to the value stored at `address` (`bytes` wide:
+  /// a float in `format`, or an integer of `bits`).
+  static void readElement(Tile &r, size_t k, const void *address, Format format, size_t bytes,
+                          unsigned bits) {
+    if (r.isFloat) {
+      switch (format) {
+      case Format::F32:
+        std::memcpy(&r.f[k], address, 4);
+        break;
+      case Format::BF16:
+      case Format::F16: {
+        uint16_t half;
+        std::memcpy(&half, address, 2);
+        r.f[k] = format == Format::BF16 ? bf16ToF32(half) : f16ToF32(half);
+        break;
+      }
+      case Format::E4M3:
+        r.f[k] = e4m3ToF32(*static_cast<const uint8_t *>(address));
+        break;
+      case Format::E5M2:
+        r.f[k] = e5m2ToF32(*static_cast<const uint8_t *>(address));
+        break;
+      }
+      return;
+    }
+    int64_t v = 0;
+    switch (bytes) {
+    case 1:
+      v = *static_cast<const int8_t *>(address);
+      break;
+    case 4: {
+      int32_t w;
+      std::memcpy(&w, address, 4);
+      v = w;
+      break;
+    }
+    default:
+      std::memcpy(&v, address, 8);
+    }
+    r.i[k] = wrapInt(v, bits);
+  }
+
+  void makeTensorDescriptor(tile::MakeTensorDescriptorOp op) {
+    Tile r;
+    Tile::Descriptor &descriptor = r.descriptor.emplace();
+    descriptor.base = get(op.getBase()).i[0];
+    for (mlir::Value extent : op.getShape())
+      descriptor.shape.push_back(get(extent).i[0]);
+    for (mlir::Value stride : op.getStrides())
+      descriptor.strides.push_back(get(stride).i[0]);
+    set(op.getResult(), std::move(r));
+  }
+
+  /// tile.descriptor_load: element j of the block is the tensor's element at
+  /// indices + j, read with the checks of tile.load, where that index lies
+  /// inside the tensor's shape; elsewhere it is zero and nothing is read.
+  void descriptorLoad(tile::DescriptorLoadOp op) {
+    const std::optional<Tile::Descriptor> &made = get(op.getDesc()).descriptor;
+    if (!made) // a kernel parameter, say: the launch cannot pass one
+      fail(op, "the descriptor does not come from a tile.make_tensor_descriptor of the kernel");
+    const Tile::Descriptor &descriptor = *made;
+    std::vector<int64_t> first;
+    for (mlir::Value index : op.getIndices())
+      first.push_back(get(index).i[0]);
+    Type element = mlir::getElementTypeOrSelf(op.getType());
+    size_t bytes = tile::storageBytes(element);
+    Format format = formatOf(element);
+    unsigned bits = intWidth(element);
+    Tile r = like(op.getResult());
+    size_t n = elementCount(r.shape), rank = r.shape.size();
+    if (r.isFloat)
+      r.f.assign(n, 0.0f);
+    else
+      r.i.assign(n, 0);
+    std::vector<int64_t> j(rank, 0); // element k's index within the block
+    for (size_t k = 0; k < n; ++k) {
+      bool inside = true;
+      // Wide enough for any i32 index times any i32 stride, summed over 5
+      // dimensions.
+      __int128 offset = 0;
+      for (size_t d = 0; d < rank && inside; ++d) {
+        int64_t at = first[d] + j[d];
+        inside = at >= 0 && at < descriptor.shape[d];
+        offset += __int128(at) * descriptor.strides[d];
+      }
+      if (inside) {
+        // The GPU computes descriptor offsets in 32 bits (see the op's
+        // description); a wider one would read elsewhere there.
+        if (offset < std::numeric_limits<int32_t>::min() ||
+            offset > std::numeric_limits<int32_t>::max())
+          fail(op, fmt::format("{} lies {} elements from the descriptor's base; its offset must "
+                               "fit in 32 bits",
+                               elementText(r, k), offset));
+        uint64_t address = uint64_t(descriptor.base) + uint64_t(int64_t(offset) * int64_t(bytes));
+        checkAccess(op, address, r, k, bytes, "reads");
+        readElement(r, k, reinterpret_cast<const void *>(address), format, bytes, bits);
+      }
+      for (size_t d = rank; d-- > 0;) {
+        if (++j[d] < r.shape[d])
+          break;
+        j[d] = 0;
+      }
+    }
+    set(op.getResult(), std::move(r));
+  }
+
+  void transpose(tile::TransposeOp op) {
+    const Tile &src = get(op.getSrc());
+    Tile r = like(op.getResult());
+    size_t rows = size_t(src.shape[0]), cols = size_t(src.shape[1]);
+    if (r.isFloat)
+      r.f.resize(rows * cols);
+    else
+      r.i.resize(rows * cols);
+    for (size_t row = 0; row < rows; ++row)
+      for (size_t col = 0; col < cols; ++col) {
+        if (r.isFloat)
+          r.f[col * rows + row] = src.f[row * cols + col];
+        else
+          r.i[col * rows + row] = src.i[row * cols + col];
+      }
     set(op.getResult(), std::move(r));
   }
 
@@ -373,7 +471,7 @@ private:
     for (size_t k = 0; k < ptrs.i.size(); ++k) {
       if (mask && !mask->i[k])
         continue;
-      checkAccess(op, ptrs, k, bytes, "writes");
+      checkAccess(op, uint64_t(ptrs.i[k]), ptrs, k, bytes, "writes");
       void *address = reinterpret_cast<void *>(ptrs.i[k]);
       if (!isFloat) {
         int64_t v = value.i[k];
@@ -618,6 +716,12 @@ void Program::execute(mlir::Operation *op) {
     return load(loadOp);
   if (auto storeOp = dyn_cast<tile::StoreOp>(op))
     return store(storeOp);
+  if (auto make = dyn_cast<tile::MakeTensorDescriptorOp>(op))
+    return makeTensorDescriptor(make);
+  if (auto loadOp = dyn_cast<tile::DescriptorLoadOp>(op))
+    return descriptorLoad(loadOp);
+  if (auto transposeOp = dyn_cast<tile::TransposeOp>(op))
+    return transpose(transposeOp);
   if (auto reduceOp = dyn_cast<tile::ReduceOp>(op))
     return reduce(reduceOp);
   if (auto dotOp = dyn_cast<tile::DotOp>(op))

@@ -1,6 +1,7 @@
 #include "tessel/Compiler/Registration.h"
 
 #include "tessel/Conversion/Passes.h"
+#include "tessel/Dialect/Tile/Transforms/Passes.h"
 #include "tessel/Dialect/TileGPU/Transforms/Passes.h"
 #include "tessel/Dialect/Tile/IR/Tile.h"
 #include "tessel/Dialect/TileGPU/IR/TileGPU.h"
@@ -33,6 +34,7 @@ void registerCompilerDialects(mlir::DialectRegistry &registry) {
 
 void registerCompilerPasses() {
   registerTesselConversionPasses();
+  registerTileTransformsPasses();
   registerTileGPUTransformsPasses();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();

@@ -631,6 +631,234 @@ TEST(DslBuild, DotAndStagedLoopRecordTileDotAndTheStageCount) {
 }
 
 //===----------------------------------------------------------------------===//
+// Tensor descriptors and transposition
+//===----------------------------------------------------------------------===//
+
+TEST(DslBuild, TensorDescriptorLoadAndTransposeRecordTheirOps) {
+  KernelDefinition kernel = misuseKernel([](const KernelScope &k) {
+    TensorDescriptor x = tensorDescriptor(k.arg("x"), {k.arg("n"), 64}, {64, 1}, {32, 64});
+    EXPECT_TRUE(x.valid());
+    EXPECT_EQ(x.blockShape(), (std::vector<int64_t>{32, 64}));
+    EXPECT_EQ(x.dtype(), DType::F32);
+    EXPECT_EQ(x.rank(), 2);
+    EXPECT_EQ(x.str(), "tensordesc<32x64xf32>");
+    Value block = x.load({programId(0) * 32, 0});
+    EXPECT_EQ(block.type(), (ValueType{DType::F32, false, {32, 64}}));
+    Value t = block.T();
+    EXPECT_EQ(t.shape(), (std::vector<int64_t>{64, 32}));
+    store(k.arg("x") + (arange(0, 64).col() * 32 + arange(0, 32).row()), t);
+
+    TensorDescriptor q = tensorDescriptor(k.arg("q"), {k.arg("n")}, {1}, {128});
+    Value row = transpose(q.load({k.arg("n") - 128}).row());
+    store(k.arg("q") + arange(0, 128).col(), row);
+  });
+  kernel.name = "descriptors";
+  Expected<BuiltKernel> built = build(kernel);
+  ASSERT_TRUE(built) << built.error().message();
+  EXPECT_TRUE(
+      containsAll(built->irText(),
+                  {"\"tile.make_tensor_descriptor\"", "operandSegmentSizes = array<i32: 1, 2, 2>",
+                   "(!tile.ptr<f32>, i32, i32, i32, i32) -> !tile.tensordesc<tensor<32x64xf32>>",
+                   "\"tile.descriptor_load\"",
+                   "(!tile.tensordesc<tensor<32x64xf32>>, i32, i32) -> "
+                   "tensor<32x64xf32>",
+                   "\"tile.transpose\"", "(tensor<32x64xf32>) -> tensor<64x32xf32>",
+                   // Integers become i32 constants.
+                   "<{value = 64 : i32}> : () -> i32", "<{value = 1 : i32}> : () -> i32",
+                   "(!tile.ptr<f8E4M3FN>, i32, i32) -> !tile.tensordesc<tensor<128xf8E4M3FN>>",
+                   "(!tile.tensordesc<tensor<128xf8E4M3FN>>, i32) -> tensor<128xf8E4M3FN>",
+                   "(tensor<1x128xf8E4M3FN>) -> tensor<128x1xf8E4M3FN>"}));
+}
+
+TEST(DslMisuse, DescriptorShapeAndStridesOfTheWrongLength) {
+  int line = 0;
+  Expected<BuiltKernel> built = build(misuseKernel([&](const KernelScope &k) {
+    line = __LINE__ + 1;
+    tensorDescriptor(k.arg("x"), {k.arg("n")}, {64, 1}, {32, 64});
+  }));
+  EXPECT_TRUE(failsAt(built, line,
+                      {": tensorDescriptor: ", "a block of rank 2 needs 2 shape and "
+                                               "2 stride entries, got 1 and 2"}));
+}
+
+TEST(DslMisuse, DescriptorOfANumber) {
+  int line = 0;
+  Expected<BuiltKernel> built = build(misuseKernel([&](const KernelScope &k) {
+    line = __LINE__ + 1;
+    tensorDescriptor(k.arg("n"), {k.arg("n")}, {1}, {128});
+  }));
+  EXPECT_TRUE(
+      failsAt(built, line, {": tensorDescriptor: ", "base must be one pointer", "got i32"}));
+}
+
+TEST(DslMisuse, DescriptorOfATileOfPointers) {
+  int line = 0;
+  Expected<BuiltKernel> built = build(misuseKernel([&](const KernelScope &k) {
+    Value ptrs = k.arg("x") + arange(0, 128);
+    line = __LINE__ + 1;
+    tensorDescriptor(ptrs, {k.arg("n")}, {1}, {128});
+  }));
+  EXPECT_TRUE(failsAt(built, line,
+                      {": tensorDescriptor: ", "base must be one pointer", "tile<128xptr<f32>>"}));
+}
+
+TEST(DslMisuse, DescriptorShapeOfAnotherIntegerType) {
+  int line = 0;
+  Expected<BuiltKernel> built = build(misuseKernel([&](const KernelScope &k) {
+    Value wide = k.arg("n").to(DType::I64);
+    line = __LINE__ + 1;
+    tensorDescriptor(k.arg("x"), {wide}, {1}, {128});
+  }));
+  EXPECT_TRUE(failsAt(built, line,
+                      {": tensorDescriptor: ", "shape[0] is i64",
+                       "it must be an i32 scalar; convert with .to(i32)"}));
+}
+
+TEST(DslMisuse, DescriptorStrideThatIsATile) {
+  int line = 0;
+  Expected<BuiltKernel> built = build(misuseKernel([&](const KernelScope &k) {
+    line = __LINE__ + 1;
+    tensorDescriptor(k.arg("x"), {k.arg("n"), 64}, {64, arange(0, 2)}, {32, 64});
+  }));
+  EXPECT_TRUE(
+      failsAt(built, line,
+              {": tensorDescriptor: ", "strides[1] is tile<2xi32>", "it must be an i32 scalar"}));
+}
+
+TEST(DslMisuse, DescriptorShapeThatIsAFloatingPointNumber) {
+  int line = 0;
+  Expected<BuiltKernel> built = build(misuseKernel([&](const KernelScope &k) {
+    line = __LINE__ + 1;
+    tensorDescriptor(k.arg("x"), {2.5}, {1}, {128});
+  }));
+  EXPECT_TRUE(failsAt(built, line,
+                      {": tensorDescriptor: ", "shape[0] is the floating-point "
+                                               "number 2.5"}));
+}
+
+TEST(DslMisuse, DescriptorShapeBeyondI32) {
+  int line = 0;
+  Expected<BuiltKernel> built = build(misuseKernel([&](const KernelScope &k) {
+    line = __LINE__ + 1;
+    tensorDescriptor(k.arg("x"), {int64_t(1) << 40}, {1}, {128});
+  }));
+  EXPECT_TRUE(failsAt(built, line,
+                      {": tensorDescriptor: ", "shape[0] = 1099511627776 exceeds "
+                                               "the i32 range"}));
+}
+
+TEST(DslMisuse, DescriptorOfNegativeExtent) {
+  int line = 0;
+  Expected<BuiltKernel> built = build(misuseKernel([&](const KernelScope &k) {
+    line = __LINE__ + 1;
+    tensorDescriptor(k.arg("x"), {-4}, {1}, {128});
+  }));
+  EXPECT_TRUE(failsAt(built, line, {": tensorDescriptor: ", "shape[0] is -4", "not negative"}));
+}
+
+TEST(DslMisuse, DescriptorBlockOfRankZeroOrSix) {
+  int line = 0;
+  Expected<BuiltKernel> scalar = build(misuseKernel([&](const KernelScope &k) {
+    line = __LINE__ + 1;
+    tensorDescriptor(k.arg("x"), {}, {}, {});
+  }));
+  EXPECT_TRUE(
+      failsAt(scalar, line, {": tensorDescriptor: ", "block shape [] has rank 0", "rank 1 to 5"}));
+  Expected<BuiltKernel> six = build(misuseKernel([&](const KernelScope &k) {
+    line = __LINE__ + 1;
+    tensorDescriptor(k.arg("x"), {1, 1, 1, 1, 1, 1}, {1, 1, 1, 1, 1, 1}, {2, 2, 2, 2, 2, 2});
+  }));
+  EXPECT_TRUE(failsAt(six, line,
+                      {": tensorDescriptor: ",
+                       "block shape [2, 2, 2, 2, 2, 2] has "
+                       "rank 6",
+                       "rank 1 to 5"}));
+}
+
+TEST(DslMisuse, DescriptorBlockThatIsNotAPowerOfTwo) {
+  int line = 0;
+  Expected<BuiltKernel> odd = build(misuseKernel([&](const KernelScope &k) {
+    line = __LINE__ + 1;
+    tensorDescriptor(k.arg("x"), {k.arg("n"), 64}, {64, 1}, {32, 48});
+  }));
+  EXPECT_TRUE(
+      failsAt(odd, line, {": tensorDescriptor: ", "block shape [32, 48]", "not a power of two"}));
+  Expected<BuiltKernel> empty = build(misuseKernel([&](const KernelScope &k) {
+    line = __LINE__ + 1;
+    tensorDescriptor(k.arg("x"), {k.arg("n")}, {1}, {0});
+  }));
+  EXPECT_TRUE(
+      failsAt(empty, line, {": tensorDescriptor: ", "block shape [0]", "not a power of two"}));
+}
+
+TEST(DslMisuse, DescriptorLoadWithTheWrongNumberOfIndices) {
+  int line = 0;
+  Expected<BuiltKernel> built = build(misuseKernel([&](const KernelScope &k) {
+    TensorDescriptor x = tensorDescriptor(k.arg("x"), {k.arg("n"), 64}, {64, 1}, {32, 64});
+    line = __LINE__ + 1;
+    Value block = x.load({0});
+  }));
+  EXPECT_TRUE(failsAt(
+      built, line, {": TensorDescriptor::load: ", "tensordesc<32x64xf32> needs 2 indices, got 1"}));
+}
+
+TEST(DslMisuse, DescriptorLoadAtATileOfIndices) {
+  int line = 0;
+  Expected<BuiltKernel> built = build(misuseKernel([&](const KernelScope &k) {
+    TensorDescriptor x = tensorDescriptor(k.arg("x"), {k.arg("n"), 64}, {64, 1}, {32, 64});
+    line = __LINE__ + 1;
+    Value block = x.load({0, arange(0, 64)});
+  }));
+  EXPECT_TRUE(failsAt(
+      built, line,
+      {": TensorDescriptor::load: ", "indices[1] is tile<64xi32>", "it must be an i32 scalar"}));
+}
+
+TEST(DslMisuse, EmptyDescriptor) {
+  int line = 0;
+  Expected<BuiltKernel> built = build(misuseKernel([&](const KernelScope &) {
+    TensorDescriptor never;
+    line = __LINE__ + 1;
+    Value block = never.load({0});
+  }));
+  EXPECT_TRUE(failsAt(built, line, {": TensorDescriptor::load: ", "TensorDescriptor is empty"}));
+}
+
+TEST(DslMisuse, DescriptorUsedAfterTheLoopThatMadeIt) {
+  int line = 0;
+  Expected<BuiltKernel> built = build(misuseKernel([&](const KernelScope &k) {
+    TensorDescriptor leaked;
+    forRange(0, 4, 1, {}, [&](const Value &, const std::vector<Value> &) {
+      leaked = tensorDescriptor(k.arg("x"), {k.arg("n")}, {1}, {128});
+      return std::vector<Value>{};
+    });
+    line = __LINE__ + 1;
+    Value block = leaked.load({0});
+  }));
+  EXPECT_TRUE(failsAt(built, line,
+                      {": TensorDescriptor::load: ", "tensordesc<128xf32>", "forRange loop body",
+                       "make it before the loop"}));
+}
+
+TEST(DslMisuse, TransposeOfA1DTile) {
+  int line = 0;
+  Expected<BuiltKernel> built = build(misuseKernel([&](const KernelScope &) {
+    line = __LINE__ + 1;
+    Value t = arange(0, 128).T();
+  }));
+  EXPECT_TRUE(failsAt(built, line, {": transpose: ", "transposes 2-D tiles, got tile<128xi32>"}));
+}
+
+TEST(DslMisuse, TransposeOfAScalar) {
+  int line = 0;
+  Expected<BuiltKernel> built = build(misuseKernel([&](const KernelScope &k) {
+    line = __LINE__ + 1;
+    Value t = transpose(k.arg("n"));
+  }));
+  EXPECT_TRUE(failsAt(built, line, {": transpose: ", "transposes 2-D tiles, got i32"}));
+}
+
+//===----------------------------------------------------------------------===//
 // Constants
 //===----------------------------------------------------------------------===//
 
@@ -703,6 +931,29 @@ TEST(DslTraceState, ValueFromAnotherBuildIsRejected) {
     }));
     EXPECT_TRUE(failsAt(built, line, {": +: ", "another kernel's body"}));
   }
+}
+
+TEST(DslTraceState, DescriptorFromAFinishedBuildIsRejected) {
+  TensorDescriptor kept;
+  ASSERT_TRUE(build(misuseKernel([&](const KernelScope &k) {
+    kept = tensorDescriptor(k.arg("x"), {k.arg("n")}, {1}, {128});
+  })));
+  ASSERT_TRUE(kept.valid());
+  // Outside any body...
+  int line = __LINE__ + 2;
+  try {
+    Value block = kept.load({0});
+    FAIL() << "a descriptor of a finished build loaded a block";
+  } catch (const Error &error) {
+    EXPECT_TRUE(containsAll(error.message(),
+                            {locationOf(line), "TensorDescriptor::load", "outside a kernel body"}));
+  }
+  // ... and inside another one.
+  Expected<BuiltKernel> built = build(misuseKernel([&](const KernelScope &) {
+    line = __LINE__ + 1;
+    Value block = kept.load({0});
+  }));
+  EXPECT_TRUE(failsAt(built, line, {": TensorDescriptor::load: ", "another kernel's body"}));
 }
 
 TEST(DslTraceState, ValueOfAnEnclosingBuildIsRejectedInANestedBuild) {

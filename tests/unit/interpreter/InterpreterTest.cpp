@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <bit>
 #include <cmath>
 #include <random>
 
@@ -146,6 +148,187 @@ TEST(WeightKernelsInterpreter, QuantAndDequantMatchReferenceWithTails) {
     ASSERT_TRUE(ran) << ran.error().message();
     EXPECT_EQ(out, outRef) << shape.rows << "x" << shape.cols;
   }
+}
+
+//===----------------------------------------------------------------------===//
+// Tensor descriptors and transposition
+//===----------------------------------------------------------------------===//
+
+/// Program (p0, p1) loads the BM x BN block at (row0 + p0 * BM, col0 + p1 *
+/// BN) of the rows x cols tensor at src with strides (rowStride, colStride),
+/// and stores it densely into dst, a grid-sized [BM * grid0, BN * grid1].
+dsl::KernelDefinition blockCopyKernel() {
+  dsl::KernelDefinition kernel;
+  kernel.name = "block_copy";
+  kernel.params = {
+      dsl::Param::pointer("src", DType::F32),       dsl::Param::pointer("dst", DType::F32),
+      dsl::Param::scalar("rows", DType::I32),       dsl::Param::scalar("cols", DType::I32),
+      dsl::Param::scalar("row_stride", DType::I32), dsl::Param::scalar("col_stride", DType::I32),
+      dsl::Param::scalar("row0", DType::I32),       dsl::Param::scalar("col0", DType::I32)};
+  kernel.constants = {{"BM", 16, "block rows"}, {"BN", 32, "block columns"}};
+  kernel.body = [](const dsl::KernelScope &k) {
+    using dsl::Value;
+    int64_t bm = k.constant("BM"), bn = k.constant("BN");
+    dsl::TensorDescriptor src =
+        dsl::tensorDescriptor(k.arg("src"), {k.arg("rows"), k.arg("cols")},
+                              {k.arg("row_stride"), k.arg("col_stride")}, {bm, bn});
+    Value block =
+        src.load({k.arg("row0") + dsl::programId(0) * bm, k.arg("col0") + dsl::programId(1) * bn});
+    Value rows = dsl::programId(0) * bm + dsl::arange(0, bm);
+    Value cols = dsl::programId(1) * bn + dsl::arange(0, bn);
+    store(k.arg("dst") + (rows.col() * (dsl::numPrograms(1) * bn) + cols.row()), block);
+  };
+  return kernel;
+}
+
+/// The tensor's element (r, c) with strides (rowStride, colStride), or zero
+/// outside [0, rows) x [0, cols): what block_copy must give.
+struct StridedTensor {
+  const std::vector<float> &data;
+  int64_t rows, cols, rowStride, colStride;
+
+  float at(int64_t r, int64_t c) const {
+    if (r < 0 || r >= rows || c < 0 || c >= cols)
+      return 0.0f;
+    return data[r * rowStride + c * colStride];
+  }
+};
+
+/// Runs block_copy over `grid` and checks every element of dst.
+void checkBlockCopy(const StridedTensor &tensor, int64_t row0, int64_t col0,
+                    std::array<unsigned, 3> grid) {
+  constexpr int64_t kBlockRows = 16, kBlockCols = 32;
+  int64_t dstRows = kBlockRows * grid[0], dstCols = kBlockCols * grid[1];
+  std::vector<float> dst(dstRows * dstCols, NAN);
+  BuiltKernel kernel = buildKernel(blockCopyKernel());
+  InterpreterArg args[] = {InterpreterArg::hostPointer(tensor.data.data()),
+                           InterpreterArg::hostPointer(dst.data()),
+                           InterpreterArg::i32(int32_t(tensor.rows)),
+                           InterpreterArg::i32(int32_t(tensor.cols)),
+                           InterpreterArg::i32(int32_t(tensor.rowStride)),
+                           InterpreterArg::i32(int32_t(tensor.colStride)),
+                           InterpreterArg::i32(int32_t(row0)),
+                           InterpreterArg::i32(int32_t(col0))};
+  // The regions are exactly the buffers: a read of a padding element would
+  // fall outside src and fail.
+  MemoryRegion regions[] = {region(tensor.data, "src"), region(dst, "dst")};
+  InterpretOptions options;
+  options.grid = grid;
+  Status ran = kernel.interpret(args, regions, options);
+  ASSERT_TRUE(ran) << ran.error().message();
+  for (int64_t i = 0; i < dstRows; ++i)
+    for (int64_t j = 0; j < dstCols; ++j)
+      ASSERT_EQ(std::bit_cast<uint32_t>(dst[i * dstCols + j]),
+                std::bit_cast<uint32_t>(tensor.at(row0 + i, col0 + j)))
+          << "dst[" << i << ", " << j << "]";
+}
+
+TEST(DescriptorInterpreter, BlocksWithTailsInBothDimensionsArePaddedWithZeros) {
+  // 37 x 45 in 16 x 32 blocks: the last row of blocks has 5 rows, the last
+  // column 13 columns.
+  std::vector<float> src = makeValues(37 * 45, 5);
+  checkBlockCopy({src, 37, 45, 45, 1}, 0, 0, {3, 2, 1});
+}
+
+TEST(DescriptorInterpreter, BlockOverhangingTheTopLeftCornerReadsZeros) {
+  std::vector<float> src = makeValues(37 * 45, 6);
+  checkBlockCopy({src, 37, 45, 45, 1}, -5, -7, {3, 2, 1});
+  // Wholly outside the tensor: every element is zero.
+  checkBlockCopy({src, 37, 45, 45, 1}, -16, -32, {1, 1, 1});
+}
+
+TEST(DescriptorInterpreter, ColumnMajorViewUsesTheStrides) {
+  // Element (r, c) of the 37 x 45 view lies at c * 37 + r.
+  std::vector<float> src = makeValues(37 * 45, 7);
+  checkBlockCopy({src, 37, 45, 1, 37}, 0, 0, {3, 2, 1});
+  checkBlockCopy({src, 37, 45, 1, 37}, 3, -9, {3, 2, 1});
+}
+
+TEST(DescriptorInterpreter, InBoundsElementsOutsideTheBufferAreReported) {
+  // The descriptor says 37 rows but src holds 20: rows 20.. of the tensor
+  // are in bounds for the descriptor and outside the buffer.
+  std::vector<float> src(20 * 45);
+  std::vector<float> dst(48 * 64);
+  BuiltKernel kernel = buildKernel(blockCopyKernel());
+  InterpreterArg args[] = {InterpreterArg::hostPointer(src.data()),
+                           InterpreterArg::hostPointer(dst.data()),
+                           InterpreterArg::i32(37),
+                           InterpreterArg::i32(45),
+                           InterpreterArg::i32(45),
+                           InterpreterArg::i32(1),
+                           InterpreterArg::i32(0),
+                           InterpreterArg::i32(0)};
+  MemoryRegion regions[] = {region(src, "src"), region(dst, "dst")};
+  InterpretOptions options;
+  options.grid = {3, 2, 1};
+  options.threads = 1;
+  Status ran = kernel.interpret(args, regions, options);
+  ASSERT_FALSE(ran);
+  const std::string message = ran.error().message();
+  EXPECT_NE(message.find("kernel block_copy, program (1, 0, 0)"), std::string::npos) << message;
+  EXPECT_NE(message.find("tile.descriptor_load at"), std::string::npos) << message;
+  EXPECT_NE(message.find("InterpreterTest.cpp"), std::string::npos) << message;
+  EXPECT_NE(message.find("element [4, 0] reads 4 bytes"), std::string::npos) << message;
+  EXPECT_NE(message.find("outside every buffer"), std::string::npos) << message;
+}
+
+TEST(DescriptorInterpreter, OffsetsBeyond32BitsAreReported) {
+  // The block starts at row 2 of a tensor with a row stride of 2^30: its
+  // first element lies 2^31 elements from the base, past what the GPU's
+  // 32-bit offsets reach.
+  std::vector<float> src(16);
+  std::vector<float> dst(16 * 32);
+  BuiltKernel kernel = buildKernel(blockCopyKernel());
+  InterpreterArg args[] = {InterpreterArg::hostPointer(src.data()),
+                           InterpreterArg::hostPointer(dst.data()),
+                           InterpreterArg::i32(4),
+                           InterpreterArg::i32(1),
+                           InterpreterArg::i32(1 << 30),
+                           InterpreterArg::i32(1),
+                           InterpreterArg::i32(2),
+                           InterpreterArg::i32(0)};
+  MemoryRegion regions[] = {region(src, "src"), region(dst, "dst")};
+  InterpretOptions options;
+  Status ran = kernel.interpret(args, regions, options);
+  ASSERT_FALSE(ran);
+  EXPECT_NE(ran.error().message().find("element [0, 0] lies 2147483648 elements from the "
+                                       "descriptor's base"),
+            std::string::npos)
+      << ran.error().message();
+}
+
+TEST(TransposeInterpreter, SwapsRowsAndColumns) {
+  // dst (32 x 16) = transpose of src (16 x 32), for f32 and for i32 tiles.
+  dsl::KernelDefinition kernel;
+  kernel.name = "transpose";
+  kernel.params = {dsl::Param::pointer("src", DType::F32), dsl::Param::pointer("dst", DType::F32),
+                   dsl::Param::pointer("srci", DType::I32),
+                   dsl::Param::pointer("dsti", DType::I32)};
+  kernel.body = [](const dsl::KernelScope &k) {
+    using dsl::Value;
+    Value in = dsl::arange(0, 16).col() * 32 + dsl::arange(0, 32).row();
+    Value out = dsl::arange(0, 32).col() * 16 + dsl::arange(0, 16).row();
+    store(k.arg("dst") + out, dsl::load(k.arg("src") + in).T());
+    store(k.arg("dsti") + out, dsl::transpose(dsl::load(k.arg("srci") + in)));
+  };
+  std::vector<float> src = makeValues(16 * 32, 8), dst(32 * 16, NAN);
+  std::vector<int32_t> srci(16 * 32), dsti(32 * 16, -1);
+  for (size_t i = 0; i < srci.size(); ++i)
+    srci[i] = int32_t(i * 7919 - 100000);
+  BuiltKernel built = buildKernel(kernel);
+  InterpreterArg args[] = {
+      InterpreterArg::hostPointer(src.data()), InterpreterArg::hostPointer(dst.data()),
+      InterpreterArg::hostPointer(srci.data()), InterpreterArg::hostPointer(dsti.data())};
+  MemoryRegion regions[] = {region(src, "src"), region(dst, "dst"), region(srci, "srci"),
+                            region(dsti, "dsti")};
+  Status ran = built.interpret(args, regions, InterpretOptions{});
+  ASSERT_TRUE(ran) << ran.error().message();
+  for (int i = 0; i < 16; ++i)
+    for (int j = 0; j < 32; ++j) {
+      ASSERT_EQ(std::bit_cast<uint32_t>(dst[j * 16 + i]), std::bit_cast<uint32_t>(src[i * 32 + j]))
+          << "dst[" << j << ", " << i << "]";
+      ASSERT_EQ(dsti[j * 16 + i], srci[i * 32 + j]) << "dsti[" << j << ", " << i << "]";
+    }
 }
 
 TEST(InterpreterChecks, OutOfBoundsAccessNamesKernelOpProgramAndElement) {

@@ -1,5 +1,6 @@
 // The operations of a kernel body besides operators (Value.h): program
-// coordinates, tile construction, memory, math, reductions and loops.
+// coordinates, tile construction, memory (pointers and tensor descriptors),
+// math, reductions and loops.
 // Each takes the caller's source line for its error messages.
 #pragma once
 
@@ -7,6 +8,8 @@
 
 #include <functional>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace tessel::dsl {
 
@@ -37,6 +40,51 @@ void store(const Value &ptr, const Operand &value, Where where = Where::current(
 void store(const Value &ptr, const Operand &value, const Operand &mask,
            Where where = Where::current());
 
+/// A strided tensor in global memory that a kernel reads a block at a time
+/// (tile.make_tensor_descriptor), made by tensorDescriptor(). Every load
+/// reads a block of the same shape, so the compiler may copy it with the
+/// tensor memory accelerator where the target has one (sm_90a). Cheap to
+/// copy; valid only while its kernel is being built, like a Value.
+class TensorDescriptor {
+public:
+  TensorDescriptor() = default;
+
+  /// The block whose first element is at `indices` (one per dimension, i32
+  /// values or integers): elements past the tensor's edges, on either side,
+  /// read as zero and nothing is read for them (tile.descriptor_load).
+  Value load(const std::vector<Operand> &indices, Where where = Where::current()) const;
+
+  const std::vector<int64_t> &blockShape() const { return blockShape_; }
+  DType dtype() const { return dtype_; }
+  int rank() const { return int(blockShape_.size()); }
+  bool valid() const { return trace_ != nullptr; }
+  /// "tensordesc<64x128xf8e4m3>".
+  std::string str() const;
+
+private:
+  friend class detail::Trace;
+  TensorDescriptor(detail::Trace *trace, uint64_t traceId, const void *handle,
+                   std::vector<int64_t> blockShape, DType dtype)
+      : trace_(trace), traceId_(traceId), handle_(handle), blockShape_(std::move(blockShape)),
+        dtype_(dtype) {}
+
+  detail::Trace *trace_ = nullptr;
+  uint64_t traceId_ = 0; ///< which build made it (see Value)
+  const void *handle_ = nullptr;
+  std::vector<int64_t> blockShape_;
+  DType dtype_ = DType::F32;
+};
+
+/// The tensor of `shape` whose element (i0, i1, ...) lies at
+/// `base + i0 * strides[0] + i1 * strides[1] + ...`. `base` is a pointer (a
+/// kernel's pointer parameter, possibly offset); `shape` and `strides` hold
+/// one i32 value or integer per dimension (strides in elements); every load
+/// reads a block of `blockShape` (rank 1 to 5, powers of two). Offsets are
+/// computed in 32 bits: every element must lie within 2^31 elements of base.
+TensorDescriptor tensorDescriptor(const Value &base, const std::vector<Operand> &shape,
+                                  const std::vector<Operand> &strides,
+                                  std::vector<int64_t> blockShape, Where where = Where::current());
+
 /// Elementwise math. minimum/maximum ignore a NaN operand (PTX min/max.f32);
 /// exp, exp2 and log use the GPU's fast approximations; sqrt is IEEE
 /// rounded; rsqrt is 1 / sqrt.
@@ -61,6 +109,12 @@ Value cdiv(const Operand &a, const Operand &b, Where where = Where::current());
 Value max(const Value &x, int axis, Where where = Where::current());
 Value min(const Value &x, int axis, Where where = Where::current());
 Value sum(const Value &x, int axis, Where where = Where::current());
+
+/// x transposed: result[i, j] = x[j, i] for a 2-D tile (tile.transpose). A
+/// dot reads a B operand stored N-major (an N x K weight) as the transpose of
+/// its N x K block; the compiler folds the transpose into the load where it
+/// can.
+Value transpose(const Value &x, Where where = Where::current());
 
 /// Matrix product on the tensor cores: acc + a · b, with a [M, K], b [K, N]
 /// and acc [M, N] f32. a and b are both fp8 (e4m3/e5m2), both bf16 or both

@@ -67,6 +67,8 @@ public:
   Value row(std::source_location where = std::source_location::current()) const {
     return expandDims(0, where);
   }
+  /// [m, n] -> [n, m]: transpose(*this).
+  Value T(std::source_location where = std::source_location::current()) const;
 
 private:
   friend class detail::Trace;

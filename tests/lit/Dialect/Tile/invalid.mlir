@@ -102,3 +102,102 @@ func.func @dot_acc_not_f32(%a: tensor<16x16xf16>, %b: tensor<16x16xf16>, %c: ten
   %r = tile.dot %a, %b, %c : tensor<16x16xf16>, tensor<16x16xf16> -> tensor<16x16xf16>
   return
 }
+
+// -----
+
+// expected-error @+1 {{a descriptor's block type has no layout, got 'tensor<64xf32, "blocked">'}}
+func.func @descriptor_block_with_layout(%d: !tile.tensordesc<tensor<64xf32, "blocked">>) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{a descriptor's block has rank 1 to 5, got 0}}
+func.func @descriptor_block_rank_0(%d: !tile.tensordesc<tensor<f32>>) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{a descriptor's block has rank 1 to 5, got 6}}
+func.func @descriptor_block_rank_6(%d: !tile.tensordesc<tensor<2x2x2x2x2x2xf32>>) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{a descriptor's elements are numbers, got 'i1'}}
+func.func @descriptor_of_masks(%d: !tile.tensordesc<tensor<64xi1>>) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{a descriptor's elements are numbers, got '!tile.ptr<f32>'}}
+func.func @descriptor_of_pointers(%d: !tile.tensordesc<tensor<64x!tile.ptr<f32>>>) {
+  return
+}
+
+// -----
+
+func.func @make_descriptor_too_few_shape_values(%a: !tile.ptr<f32>, %n: i32) {
+  // expected-error @+1 {{needs 2 shape and 2 stride values for a block of rank 2, got 1 and 2}}
+  %d = tile.make_tensor_descriptor %a, shape [%n], strides [%n, %n] : !tile.ptr<f32> -> !tile.tensordesc<tensor<16x16xf32>>
+  return
+}
+
+// -----
+
+func.func @make_descriptor_too_many_strides(%a: !tile.ptr<f32>, %n: i32) {
+  // expected-error @+1 {{needs 1 shape and 1 stride values for a block of rank 1, got 1 and 2}}
+  %d = tile.make_tensor_descriptor %a, shape [%n], strides [%n, %n] : !tile.ptr<f32> -> !tile.tensordesc<tensor<16xf32>>
+  return
+}
+
+// -----
+
+func.func @make_descriptor_pointee_mismatch(%a: !tile.ptr<f32>, %n: i32) {
+  // expected-error @+1 {{base pointee type 'f32' differs from the block's element type 'bf16'}}
+  %d = tile.make_tensor_descriptor %a, shape [%n], strides [%n] : !tile.ptr<f32> -> !tile.tensordesc<tensor<16xbf16>>
+  return
+}
+
+// -----
+
+func.func @descriptor_load_wrong_index_count(%d: !tile.tensordesc<tensor<16x16xf32>>, %i: i32) {
+  // expected-error @+1 {{needs 2 indices, got 1}}
+  %v = tile.descriptor_load %d[%i] : !tile.tensordesc<tensor<16x16xf32>> -> tensor<16x16xf32>
+  return
+}
+
+// -----
+
+func.func @descriptor_load_wrong_shape(%d: !tile.tensordesc<tensor<16x16xf32>>, %i: i32) {
+  // expected-error @+1 {{result type 'tensor<16x32xf32>' differs from the descriptor's block 'tensor<16x16xf32>'}}
+  %v = tile.descriptor_load %d[%i, %i] : !tile.tensordesc<tensor<16x16xf32>> -> tensor<16x32xf32>
+  return
+}
+
+// -----
+
+func.func @descriptor_load_wrong_element_type(%d: !tile.tensordesc<tensor<16x16xf32>>, %i: i32) {
+  // expected-error @+1 {{result type 'tensor<16x16xbf16>' differs from the descriptor's block 'tensor<16x16xf32>'}}
+  %v = tile.descriptor_load %d[%i, %i] : !tile.tensordesc<tensor<16x16xf32>> -> tensor<16x16xbf16>
+  return
+}
+
+// -----
+
+func.func @transpose_not_2d(%a: tensor<128xf32>) {
+  // expected-error @+1 {{transposes 2-D tiles, got shape [128]}}
+  %t = tile.transpose %a : tensor<128xf32> -> tensor<128xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_result_not_reversed(%a: tensor<64x32xf32>) {
+  // expected-error @+1 {{result shape [64,32] should be the operand's [64,32] reversed}}
+  %t = tile.transpose %a : tensor<64x32xf32> -> tensor<64x32xf32>
+  return
+}

@@ -43,3 +43,27 @@ func.func @dot(%a: tensor<64x128xf8E4M3FN>, %b: tensor<128x32xf8E5M2>, %c: tenso
   %s = tile.dot %x, %y, %z : tensor<16x16xbf16>, tensor<16x16xbf16> -> tensor<16x16xf32>
   return %r, %s : tensor<64x32xf32>, tensor<16x16xf32>
 }
+
+// The dialect may print its own types without the !tile prefix.
+// CHECK-LABEL: func.func @tensor_descriptor
+func.func @tensor_descriptor(%a: !tile.ptr<f8E4M3FN>, %m: i32, %k: i32, %row: i32, %col: i32) -> tensor<128x64xf8E4M3FN> {
+  %one = arith.constant 1 : i32
+  // CHECK: tile.make_tensor_descriptor %{{.*}}, shape [%{{.*}}, %{{.*}}], strides [%{{.*}}, %{{.*}}] : {{(!tile.ptr)?}}<f8E4M3FN> -> {{(!tile.tensordesc)?}}<tensor<64x128xf8E4M3FN>>
+  %d = tile.make_tensor_descriptor %a, shape [%m, %k], strides [%k, %one] : !tile.ptr<f8E4M3FN> -> !tile.tensordesc<tensor<64x128xf8E4M3FN>>
+  // CHECK: tile.descriptor_load %{{.*}}[%{{.*}}, %{{.*}}] : {{(!tile.tensordesc)?}}<tensor<64x128xf8E4M3FN>> -> tensor<64x128xf8E4M3FN>
+  %v = tile.descriptor_load %d[%row, %col] : !tile.tensordesc<tensor<64x128xf8E4M3FN>> -> tensor<64x128xf8E4M3FN>
+  // CHECK: tile.transpose %{{.*}} : tensor<64x128xf8E4M3FN> -> tensor<128x64xf8E4M3FN>
+  %t = tile.transpose %v : tensor<64x128xf8E4M3FN> -> tensor<128x64xf8E4M3FN>
+  return %t : tensor<128x64xf8E4M3FN>
+}
+
+// CHECK-LABEL: func.func @descriptor_types
+// CHECK-SAME: !tile.tensordesc<tensor<256xbf16>>
+// CHECK-SAME: !tile.tensordesc<tensor<2x4x8x16x32xf32>>
+func.func @descriptor_types(%d1: !tile.tensordesc<tensor<256xbf16>>, %d5: !tile.tensordesc<tensor<2x4x8x16x32xf32>>, %i: i32) -> (tensor<256xbf16>, tensor<2x4x8x16x32xf32>) {
+  // CHECK: tile.descriptor_load %{{.*}}[%{{.*}}] : {{(!tile.tensordesc)?}}<tensor<256xbf16>> -> tensor<256xbf16>
+  %v1 = tile.descriptor_load %d1[%i] : !tile.tensordesc<tensor<256xbf16>> -> tensor<256xbf16>
+  // CHECK: tile.descriptor_load %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : {{(!tile.tensordesc)?}}<tensor<2x4x8x16x32xf32>> -> tensor<2x4x8x16x32xf32>
+  %v5 = tile.descriptor_load %d5[%i, %i, %i, %i, %i] : !tile.tensordesc<tensor<2x4x8x16x32xf32>> -> tensor<2x4x8x16x32xf32>
+  return %v1, %v5 : tensor<256xbf16>, tensor<2x4x8x16x32xf32>
+}

@@ -29,6 +29,18 @@ void TileDialect::registerTypes() {
       >();
 }
 
+LogicalResult TensorDescType::verify(function_ref<InFlightDiagnostic()> emitError,
+                                     RankedTensorType blockType) {
+  if (blockType.getEncoding())
+    return emitError() << "a descriptor's block type has no layout, got " << blockType;
+  if (blockType.getRank() < 1 || blockType.getRank() > 5)
+    return emitError() << "a descriptor's block has rank 1 to 5, got " << blockType.getRank();
+  Type element = blockType.getElementType();
+  if (isa<PointerType>(element) || element.isInteger(1))
+    return emitError() << "a descriptor's elements are numbers, got " << element;
+  return success();
+}
+
 namespace tessel::tile {
 Type getPointeeType(Type ptrLike) {
   return cast<PointerType>(getElementTypeOrSelf(ptrLike)).getPointeeType();

@@ -113,6 +113,43 @@ LogicalResult StoreOp::verify() {
   return success();
 }
 
+LogicalResult MakeTensorDescriptorOp::verify() {
+  RankedTensorType block = getType().getBlockType();
+  if (getShape().size() != size_t(block.getRank()) ||
+      getStrides().size() != size_t(block.getRank()))
+    return emitOpError("needs ") << block.getRank() << " shape and " << block.getRank()
+                                 << " stride values for a block of rank " << block.getRank()
+                                 << ", got " << getShape().size() << " and "
+                                 << getStrides().size();
+  if (getBase().getType().getPointeeType() != block.getElementType())
+    return emitOpError("base pointee type ")
+           << getBase().getType().getPointeeType() << " differs from the block's element type "
+           << block.getElementType();
+  return success();
+}
+
+LogicalResult DescriptorLoadOp::verify() {
+  RankedTensorType block = getDesc().getType().getBlockType();
+  if (getIndices().size() != size_t(block.getRank()))
+    return emitOpError("needs ") << block.getRank() << " indices, got " << getIndices().size();
+  if (getType().getShape() != block.getShape() ||
+      getType().getElementType() != block.getElementType())
+    return emitOpError("result type ") << getType() << " differs from the descriptor's block "
+                                       << block;
+  return success();
+}
+
+LogicalResult TransposeOp::verify() {
+  auto src = getSrc().getType(), result = getType();
+  if (src.getRank() != 2)
+    return emitOpError("transposes 2-D tiles, got shape ") << shapeString(src);
+  if (result.getRank() != 2 || result.getDimSize(0) != src.getDimSize(1) ||
+      result.getDimSize(1) != src.getDimSize(0))
+    return emitOpError("result shape ") << shapeString(result) << " should be "
+                                        << "the operand's " << shapeString(src) << " reversed";
+  return success();
+}
+
 LogicalResult ReduceOp::verify() {
   auto src = getSrc().getType();
   int64_t axis = getAxis();

@@ -151,6 +151,48 @@ def Tile_StoreOp : Tile_Op<"store", [MemoryEffects<[MemWrite<DefaultResource>]>]
   let hasVerifier = 1;
 }
 
+def Tile_MakeTensorDescriptorOp : Tile_Op<"make_tensor_descriptor",
+    [Pure, AttrSizedOperandSegments]> {
+  let summary = "Describes a strided tensor in global memory for block loads";
+  let description = [{
+    The tensor whose element at index (i0, ..., iR-1) lies at `base +
+    i0 * strides[0] + ... + iR-1 * strides[R-1]` (in elements), for
+    0 <= id < shape[d]. `shape` and `strides` have one i32 per dimension of
+    the descriptor's block; offsets are computed in 32 bits, so every element
+    must lie within 2^31 elements of `base`.
+
+    Example: `%d = tile.make_tensor_descriptor %a, shape [%m, %k], strides [%k, %one]
+      : !tile.ptr<f8E4M3FN> -> !tile.tensordesc<tensor<64x128xf8E4M3FN>>`
+  }];
+  let arguments = (ins Tile_PointerType:$base, Variadic<I32>:$shape, Variadic<I32>:$strides);
+  let results = (outs Tile_TensorDescType:$result);
+  let assemblyFormat = [{
+    $base `,` `shape` ` ` `[` $shape `]` `,` `strides` ` ` `[` $strides `]` attr-dict `:`
+    type($base) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tile_DescriptorLoadOp : Tile_Op<"descriptor_load", [MemoryEffects<[MemRead<DefaultResource>]>]> {
+  let summary = "Loads the block of a tensor descriptor that starts at an index";
+  let description = [{
+    Element (j0, ..., jR-1) of the result is the tensor's element at
+    (indices[0] + j0, ..., indices[R-1] + jR-1) when that index lies inside
+    the tensor's shape, and zero otherwise (nothing is read for it): a block
+    that overhangs the tensor's edges reads as zero-padded. The result has the
+    descriptor's block shape and element type.
+
+    Example: `%v = tile.descriptor_load %d[%row, %col]
+      : !tile.tensordesc<tensor<64x128xf8E4M3FN>> -> tensor<64x128xf8E4M3FN>`
+  }];
+  let arguments = (ins Tile_TensorDescType:$desc, Variadic<I32>:$indices);
+  let results = (outs Tile_Tensor:$result);
+  let assemblyFormat = [{
+    $desc `[` $indices `]` attr-dict `:` type($desc) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Reductions and conversions
 //===----------------------------------------------------------------------===//
@@ -176,6 +218,22 @@ def Tile_ReduceOp : Tile_Op<"reduce", [Pure, SameOperandsAndResultElementType]> 
   let arguments = (ins Tile_ReduceKind:$kind, Tile_Tensor:$src, I32Attr:$axis);
   let results = (outs Tile_Value:$result);
   let assemblyFormat = "$kind `,` $src attr-dict `:` type($src) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tile_TransposeOp : Tile_Op<"transpose", [Pure, SameOperandsAndResultElementType]> {
+  let summary = "Swaps the two dimensions of a 2-D tile";
+  let description = [{
+    `result[i, j] = src[j, i]`. A dot whose B operand is stored N-major (a
+    weight of shape N x K) reads it as `tile.transpose` of its N x K block;
+    the compiler folds the transpose into the load where it can, so that no
+    data moves.
+
+    Example: `%t = tile.transpose %b : tensor<128x64xbf16> -> tensor<64x128xbf16>`
+  }];
+  let arguments = (ins Tile_Tensor:$src);
+  let results = (outs Tile_Tensor:$result);
+  let assemblyFormat = "$src attr-dict `:` type($src) `->` type($result)";
   let hasVerifier = 1;
 }
 

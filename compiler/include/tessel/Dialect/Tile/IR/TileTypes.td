@@ -28,6 +28,27 @@ def Tile_PointerType : Tile_Type<"Pointer", "ptr"> {
   ];
 }
 
+def Tile_TensorDescType : Tile_Type<"TensorDesc", "tensordesc"> {
+  let summary = "A strided tensor in global memory, read a block at a time";
+  let description = [{
+    Made by `tile.make_tensor_descriptor` from a base pointer, the tensor's
+    shape and its strides; `tile.descriptor_load` reads one block of
+    `blockType`'s shape from it. On targets with the tensor memory
+    accelerator (sm_90a) the compiler may pass it to the kernel as a TMA
+    tensor map that the runtime encodes from the launch's arguments.
+
+    Example: `!tile.tensordesc<tensor<64x128xf8E4M3FN>>`
+  }];
+  let parameters = (ins "::mlir::RankedTensorType":$blockType);
+  let assemblyFormat = "`<` $blockType `>`";
+  let builders = [
+    TypeBuilderWithInferredContext<(ins "::mlir::RankedTensorType":$blockType), [{
+      return $_get(blockType.getContext(), blockType);
+    }]>
+  ];
+  let genVerifyDecl = 1;
+}
+
 // Scalar element types a tile may hold.
 def Tile_Float : AnyTypeOf<[F32, F16, BF16, F8E4M3FN, F8E5M2]>;
 def Tile_Int : AnyTypeOf<[I1, I8, I32, I64]>;
