@@ -7,6 +7,7 @@
 #include "tessel/runtime/Driver.h"
 #include "tessel/runtime/KernelArgs.h"
 #include "tessel/runtime/Launch.h"
+#include "tessel/runtime/TensorMap.h"
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/SHA256.h"
@@ -39,12 +40,73 @@ std::string constantsText(const Constants &constants) {
   return text;
 }
 
+nlohmann::json extentsJson(const std::vector<TensorMapParam::Extent> &extents) {
+  nlohmann::json array = nlohmann::json::array();
+  for (const TensorMapParam::Extent &extent : extents)
+    array.push_back({extent.argument, extent.value});
+  return array;
+}
+
+nlohmann::json tensorMapsJson(const std::vector<TensorMapParam> &maps) {
+  nlohmann::json array = nlohmann::json::array();
+  for (const TensorMapParam &map : maps)
+    array.push_back({{"base", map.baseArgument},
+                     {"dtype", name(map.dtype)},
+                     {"shape", extentsJson(map.shape)},
+                     {"strides", extentsJson(map.strides)},
+                     {"box", map.box},
+                     {"swizzle", map.swizzleBytes}});
+  return array;
+}
+
+std::optional<std::vector<TensorMapParam::Extent>> parseExtents(const nlohmann::json &json) {
+  if (!json.is_array())
+    return std::nullopt;
+  std::vector<TensorMapParam::Extent> extents;
+  for (const nlohmann::json &entry : json) {
+    if (!entry.is_array() || entry.size() != 2 || !entry[0].is_number_integer() ||
+        !entry[1].is_number_integer())
+      return std::nullopt;
+    extents.push_back({entry[0].get<int>(), entry[1].get<int64_t>()});
+  }
+  return extents;
+}
+
+std::optional<std::vector<TensorMapParam>> parseTensorMaps(const nlohmann::json &json) {
+  if (!json.is_array())
+    return std::nullopt;
+  std::vector<TensorMapParam> maps;
+  for (const nlohmann::json &entry : json) {
+    if (!entry.is_object() || !entry.contains("base") || !entry["base"].is_number_unsigned() ||
+        !entry.contains("dtype") || !entry["dtype"].is_string() || !entry.contains("box") ||
+        !entry["box"].is_array() || !entry.contains("swizzle") ||
+        !entry["swizzle"].is_number_unsigned() || !entry.contains("shape") ||
+        !entry.contains("strides"))
+      return std::nullopt;
+    std::optional<DType> dtype = parseDType(entry["dtype"].get<std::string>());
+    std::optional<std::vector<TensorMapParam::Extent>> shape = parseExtents(entry["shape"]);
+    std::optional<std::vector<TensorMapParam::Extent>> strides = parseExtents(entry["strides"]);
+    if (!dtype || !shape || !strides)
+      return std::nullopt;
+    TensorMapParam map{entry["base"].get<unsigned>(), *dtype, std::move(*shape),
+                       std::move(*strides), {}, entry["swizzle"].get<unsigned>()};
+    for (const nlohmann::json &extent : entry["box"]) {
+      if (!extent.is_number_integer())
+        return std::nullopt;
+      map.box.push_back(extent.get<int64_t>());
+    }
+    maps.push_back(std::move(map));
+  }
+  return maps;
+}
+
 /// A disk cache entry: a one-line JSON header, then the cubin.
 std::string encodeEntry(const CompiledKernel &kernel, std::string_view cubin) {
   nlohmann::json header = {{"kernel", kernel.name},
                            {"arch", kernel.arch},
                            {"num_threads", kernel.numThreads},
                            {"shared_bytes", kernel.sharedBytes},
+                           {"tensor_maps", tensorMapsJson(kernel.tensorMaps)},
                            {"cubin_bytes", cubin.size()}};
   return header.dump() + "\n" + std::string(cubin);
 }
@@ -52,6 +114,7 @@ std::string encodeEntry(const CompiledKernel &kernel, std::string_view cubin) {
 struct DecodedEntry {
   std::string kernel;
   unsigned sharedBytes;
+  std::vector<TensorMapParam> tensorMaps;
   std::string_view cubin;
 };
 
@@ -64,13 +127,17 @@ std::optional<DecodedEntry> decodeEntry(std::string_view payload) {
       nlohmann::json::parse(payload.substr(0, newline), nullptr, /*allow_exceptions=*/false);
   if (!header.is_object() || !header.contains("kernel") || !header["kernel"].is_string() ||
       !header.contains("cubin_bytes") || !header["cubin_bytes"].is_number_unsigned() ||
-      !header.contains("shared_bytes") || !header["shared_bytes"].is_number_unsigned())
+      !header.contains("shared_bytes") || !header["shared_bytes"].is_number_unsigned() ||
+      !header.contains("tensor_maps"))
+    return std::nullopt;
+  std::optional<std::vector<TensorMapParam>> tensorMaps = parseTensorMaps(header["tensor_maps"]);
+  if (!tensorMaps)
     return std::nullopt;
   std::string_view cubin = payload.substr(newline + 1);
   if (cubin.size() != header["cubin_bytes"].get<size_t>() || cubin.empty())
     return std::nullopt;
   return DecodedEntry{header["kernel"].get<std::string>(), header["shared_bytes"].get<unsigned>(),
-                      cubin};
+                      std::move(*tensorMaps), cubin};
 }
 
 /// Identifies the compiled code of a kernel's body without running it: the
@@ -160,8 +227,8 @@ Specialization Jit::specialize(std::span<const LaunchArg> args) {
   return specialization;
 }
 
-Expected<runtime::Function> Jit::load(const KernelDefinition &kernel, const Constants &constants,
-                                      const Specialization &specialization, unsigned numWarps) {
+Expected<LoadedKernel> Jit::load(const KernelDefinition &kernel, const Constants &constants,
+                                 const Specialization &specialization, unsigned numWarps) {
   if (interpreted_)
     return Error(fmt::format("kernel {}: the interpreter backend runs kernels, it loads no GPU "
                              "functions",
@@ -173,24 +240,23 @@ Expected<runtime::Function> Jit::load(const KernelDefinition &kernel, const Cons
   std::string memoryKey =
       fmt::format("{}@{}|{}|{}|warps={}", kernel.name, static_cast<const void *>(&kernel),
                   constantsText(*resolved), specialization.cacheKeyText(), numWarps);
-  if (std::optional<runtime::Function> function = loaded_.get(memoryKey)) {
+  if (std::optional<LoadedKernel> loaded = loaded_.get(memoryKey)) {
     ++stats_.memoryHits;
-    return *function;
+    return *loaded;
   }
   std::lock_guard<std::mutex> lock(compileMutex_);
-  if (std::optional<runtime::Function> function = loaded_.get(memoryKey)) {
+  if (std::optional<LoadedKernel> loaded = loaded_.get(memoryKey)) {
     ++stats_.memoryHits;
-    return *function;
+    return *loaded;
   }
-  Expected<runtime::Function> function =
-      loadFromDiskOrCompile(kernel, *resolved, specialization, numWarps);
-  if (function)
-    loaded_.put(memoryKey, *function);
-  return function;
+  Expected<LoadedKernel> loaded = loadFromDiskOrCompile(kernel, *resolved, specialization, numWarps);
+  if (loaded)
+    loaded_.put(memoryKey, *loaded);
+  return loaded;
 }
 
-std::optional<runtime::Function> Jit::loadFromDisk(const std::string &key,
-                                                    const KernelDefinition &kernel) {
+std::optional<LoadedKernel> Jit::loadFromDisk(const std::string &key,
+                                               const KernelDefinition &kernel) {
   runtime::CacheLookup outcome = runtime::CacheLookup::Miss;
   std::optional<std::string> payload = disk_->load(key, &outcome);
   if (outcome == runtime::CacheLookup::Corrupt)
@@ -204,7 +270,7 @@ std::optional<runtime::Function> Jit::loadFromDisk(const std::string &key,
       Expected<runtime::Function> function = module->function(kernel.name);
       if (function && function->requireSharedMemory(entry->sharedBytes)) {
         ++stats_.diskHits;
-        return *function;
+        return LoadedKernel{*function, std::move(entry->tensorMaps)};
       }
     }
   }
@@ -214,10 +280,10 @@ std::optional<runtime::Function> Jit::loadFromDisk(const std::string &key,
   return std::nullopt;
 }
 
-Expected<runtime::Function> Jit::loadFromDiskOrCompile(const KernelDefinition &kernel,
-                                                       const Constants &constants,
-                                                       const Specialization &specialization,
-                                                       unsigned numWarps) {
+Expected<LoadedKernel> Jit::loadFromDiskOrCompile(const KernelDefinition &kernel,
+                                                  const Constants &constants,
+                                                  const Specialization &specialization,
+                                                  unsigned numWarps) {
   CompileOptions options;
   options.arch = arch_;
   options.numWarps = numWarps;
@@ -238,8 +304,8 @@ Expected<runtime::Function> Jit::loadFromDiskOrCompile(const KernelDefinition &k
   if (memoKey) {
     std::optional<std::string> irKey = disk_->load(*memoKey);
     if (irKey && runtime::DiskCache::validateKey(*irKey))
-      if (std::optional<runtime::Function> function = loadFromDisk(*irKey, kernel))
-        return *function;
+      if (std::optional<LoadedKernel> loaded = loadFromDisk(*irKey, kernel))
+        return *loaded;
   }
 
   ++stats_.traces;
@@ -254,9 +320,9 @@ Expected<runtime::Function> Jit::loadFromDiskOrCompile(const KernelDefinition &k
   };
 
   if (disk_) {
-    if (std::optional<runtime::Function> function = loadFromDisk(key, kernel)) {
+    if (std::optional<LoadedKernel> loaded = loadFromDisk(key, kernel)) {
       remember();
-      return *function;
+      return *loaded;
     }
   }
 
@@ -279,7 +345,7 @@ Expected<runtime::Function> Jit::loadFromDiskOrCompile(const KernelDefinition &k
     return function.error();
   if (Status ok = function->requireSharedMemory(compiled->sharedBytes); !ok)
     return ok.error();
-  return function;
+  return LoadedKernel{*function, std::move(compiled->tensorMaps)};
 }
 
 namespace {
@@ -436,14 +502,68 @@ Status Jit::launch(const KernelDefinition &kernel, const LaunchSpec &spec,
   if (spec.interpret)
     return interpretOnHostCopies(kernel, spec, args, stream);
   unsigned numWarps = spec.numWarps ? spec.numWarps : kernel.numWarps;
-  Expected<runtime::Function> function =
-      load(kernel, spec.constants, specialize(args), numWarps);
-  if (!function)
-    return function.error();
+  Expected<LoadedKernel> loaded = load(kernel, spec.constants, specialize(args), numWarps);
+  if (!loaded)
+    return loaded.error();
+  for (const TensorMapParam &map : loaded->tensorMaps) {
+    Expected<runtime::TensorMapSpec> mapSpec = tensorMapSpec(kernel, map, args);
+    if (!mapSpec)
+      return mapSpec.error();
+    Expected<runtime::TensorMap> encoded = tensorMaps_.get(*mapSpec);
+    if (!encoded)
+      return Error(fmt::format("kernel {}: the tensor map of argument '{}': {}", kernel.name,
+                               kernel.params[map.baseArgument].name, encoded.error().message()));
+    packed.push(*encoded);
+  }
   runtime::LaunchConfig config;
   config.grid = spec.grid;
   config.block = {numWarps * 32, 1, 1};
-  return runtime::launch(*function, config, packed, stream);
+  return runtime::launch(loaded->function, config, packed, stream);
+}
+
+Expected<runtime::TensorMapSpec> Jit::tensorMapSpec(const KernelDefinition &kernel,
+                                                    const TensorMapParam &map,
+                                                    std::span<const LaunchArg> args) {
+  // The compiler names arguments of the kernel's own signature; a cache
+  // entry that says otherwise was not written by it.
+  auto invalid = [&](std::string_view what) {
+    return Error(fmt::format("kernel {}: the compiled kernel's tensor map {}", kernel.name, what));
+  };
+  if (map.baseArgument >= args.size() || args[map.baseArgument].kind() != LaunchArg::Kind::Pointer)
+    return invalid("names no pointer argument as its base");
+  runtime::TensorMapSpec spec;
+  spec.globalAddress = args[map.baseArgument].devicePtr();
+  spec.dtype = map.dtype;
+  spec.swizzleBytes = map.swizzleBytes;
+  auto resolve = [&](const TensorMapParam::Extent &extent) -> std::optional<int64_t> {
+    if (extent.argument < 0)
+      return extent.value;
+    if (size_t(extent.argument) >= args.size() ||
+        (args[extent.argument].kind() != LaunchArg::Kind::I32 &&
+         args[extent.argument].kind() != LaunchArg::Kind::I64))
+      return std::nullopt;
+    return args[extent.argument].integer();
+  };
+  for (const TensorMapParam::Extent &extent : map.shape) {
+    std::optional<int64_t> value = resolve(extent);
+    if (!value)
+      return invalid("names no integer argument for a dimension");
+    if (*value <= 0)
+      return Error(fmt::format("kernel {}: argument '{}' is read through a tensor map, whose "
+                               "dimensions must be positive; got {} (launch nothing for an "
+                               "empty tensor)",
+                               kernel.name, kernel.params[map.baseArgument].name, *value));
+    spec.shape.push_back(uint64_t(*value));
+  }
+  for (const TensorMapParam::Extent &extent : map.strides) {
+    std::optional<int64_t> value = resolve(extent);
+    if (!value || *value < 0)
+      return invalid("names no non-negative integer for a stride");
+    spec.strides.push_back(uint64_t(*value));
+  }
+  for (int64_t extent : map.box)
+    spec.box.push_back(uint32_t(extent));
+  return spec;
 }
 
 } // namespace tessel::dsl

@@ -15,14 +15,6 @@ namespace {
 /// Rows and columns of a, b and their scales per scale block.
 constexpr int64_t kScaleBlock = 128;
 
-/// `x & y`, either of which may be absent.
-std::optional<dsl::Value> both(const std::optional<dsl::Value> &x,
-                               const std::optional<dsl::Value> &y) {
-  if (x && y)
-    return *x & *y;
-  return x ? x : y;
-}
-
 /// A load whose masked-off elements read nothing and are zero.
 dsl::Value loadWhere(const dsl::Value &ptr, const std::optional<dsl::Value> &mask) {
   return mask ? dsl::load(ptr, *mask, 0) : dsl::load(ptr);
@@ -36,51 +28,43 @@ void fp8GemmBody(const dsl::KernelScope &kernel) {
   int64_t blockM = kernel.constant("BLOCK_M"), blockN = kernel.constant("BLOCK_N");
   int64_t blockK = kernel.constant("BLOCK_K");
   int stages = int(kernel.constant("NUM_STAGES"));
-  bool evenM = kernel.constant("EVEN_M") != 0, evenK = kernel.constant("EVEN_K") != 0;
+  bool evenM = kernel.constant("EVEN_M") != 0;
 
-  Value rows = programId(0) * blockM + arange(0, blockM);
-  Value cols = programId(1) * blockN + arange(0, blockN);
-  // Rows and columns past the edges load the last row or column instead, so
-  // every address is in bounds and the loop needs no masks for them; the
-  // store drops what they compute. (The seed wraps them around with % m and
-  // % n.) Where m is not a multiple of BLOCK_M (no EVEN_M), the rows past
-  // the end are masked as well, so that they read nothing: a tile of 16 rows
-  // over a decode batch of one would otherwise read that row 16 times.
-  Value loadRows = minimum(rows, m - 1), loadCols = minimum(cols, n - 1);
+  // a and b are read a block at a time through descriptors: a block that
+  // overhangs m, n or k reads zeros there, so the loop needs no masks of its
+  // own, and on Hopper the copy engine moves the blocks (TMA).
+  TensorDescriptor aBlocks = tensorDescriptor(a, {m, k}, {k, 1}, {blockM, blockK});
+  TensorDescriptor bBlocks = tensorDescriptor(b, {n, k}, {k, 1}, {blockN, blockK});
+  Value firstRow = programId(0) * blockM, firstCol = programId(1) * blockN;
+
+  Value rows = firstRow + arange(0, blockM);
+  Value cols = firstCol + arange(0, blockN);
+  // The scales of rows past m are those of the last row, so that every
+  // address is in bounds; the store drops what those rows compute. Where m
+  // is not a multiple of BLOCK_M (no EVEN_M), the rows past the end are
+  // masked as well, so that they read nothing: a tile of 16 rows over a
+  // decode batch of one would otherwise read that row's scales 16 times.
+  Value loadRows = minimum(rows, m - 1);
   std::optional<Value> rowMask;
   if (!evenM)
     rowMask = rows < m; // [BLOCK_M]
-  Value ks = arange(0, blockK);
   Value scaleBlocksK = cdiv(k, kScaleBlock);
-
-  // What the loop keeps of the addresses is 32-bit offsets; the pointers are
-  // formed in each step, so a thread's row costs one register across the
-  // loop instead of two.
-  Value aOffsets = loadRows.col() * k + ks.row(); // [BLOCK_M, BLOCK_K]
-  Value bOffsets = loadCols.row() * k + ks.col(); // [BLOCK_K, BLOCK_N]: b transposed
   Value aScales = aScale + loadRows * scaleBlocksK; // [BLOCK_M]
   // A tile of at most 128 columns lies in one 128-row block of b: its b scale
   // is one scalar per step. A wider tile spans blocks and loads a scale per
   // column.
   bool oneScaleBlock = kScaleBlock % blockN == 0;
   Value bScales = oneScaleBlock
-                      ? bScale + programId(1) * blockN / int64_t(kScaleBlock) * scaleBlocksK
-                      : bScale + loadCols / int64_t(kScaleBlock) * scaleBlocksK;
+                      ? bScale + firstCol / int64_t(kScaleBlock) * scaleBlocksK
+                      : bScale + minimum(cols, n - 1) / int64_t(kScaleBlock) * scaleBlocksK;
 
   Value acc = zeros({blockM, blockN}, DType::F32);
   acc = forRange(
       0, cdiv(k, blockK), 1, {acc},
       [&](const Value &step, const std::vector<Value> &carried) {
         Value offset = step * blockK;
-        // Without EVEN_K the last step masks the k past the end.
-        std::optional<Value> aMask = rowMask ? std::optional(rowMask->col()) : std::nullopt;
-        std::optional<Value> bMask;
-        if (!evenK) {
-          aMask = both(aMask, ks.row() < k - offset);
-          bMask = ks.col() < k - offset;
-        }
-        Value av = loadWhere(a + (aOffsets + offset), aMask);
-        Value bv = loadWhere(b + (bOffsets + offset), bMask);
+        Value av = aBlocks.load({firstRow, offset});            // [BLOCK_M, BLOCK_K]
+        Value bv = transpose(bBlocks.load({firstCol, offset})); // [BLOCK_K, BLOCK_N]
         // BLOCK_K divides the scale block: one scale column per step. The
         // compiler prefetches these loads with the operands' (see the
         // pipeliner), so they wait in shared memory when the step needs them.
@@ -119,8 +103,7 @@ const dsl::KernelDefinition &fp8GemmKernel() {
                         {"BLOCK_N", 128, "columns of c per program (>= 16)"},
                         {"BLOCK_K", 128, "k per step: 32, 64 or 128 (divides the scale block)"},
                         {"NUM_STAGES", 2, "k steps whose loads are in flight at once"},
-                        {"EVEN_M", 0, "1 when m is a multiple of BLOCK_M: no row mask (from m)"},
-                        {"EVEN_K", 0, "1 when k is a multiple of BLOCK_K: no k mask (from k)"}};
+                        {"EVEN_M", 0, "1 when m is a multiple of BLOCK_M: no row mask (from m)"}};
     kernel.body = fp8GemmBody;
     kernel.numWarps = 4;
     return kernel;

@@ -137,9 +137,8 @@ Status checkConfig(const dsl::LaunchSpec &spec) {
   int64_t stages = value("NUM_STAGES");
   if (stages < 1 || stages > 8)
     return Error(fmt::format("{}: NUM_STAGES must be in [1, 8], got {}", kKernel, stages));
-  for (const char *name : {"EVEN_M", "EVEN_K"})
-    if (int64_t even = value(name); even != 0 && even != 1)
-      return Error(fmt::format("{}: {} must be 0 or 1, got {}", kKernel, name, even));
+  if (int64_t even = value("EVEN_M"); even != 0 && even != 1)
+    return Error(fmt::format("{}: EVEN_M must be 0 or 1, got {}", kKernel, even));
   // Each warp owns at least one 16 x 8 tensor-core piece of the tile.
   int64_t pieces = value("BLOCK_M") / 16 * (value("BLOCK_N") / 8);
   if (pieces < spec.numWarps)
@@ -171,22 +170,15 @@ Status fp8Gemm(const runtime::TensorView &a, const runtime::TensorView &aScale,
     spec.constants["NUM_STAGES"] = defaultStages(spec.constants.at("BLOCK_M"), shape->k, target);
   if (Status ok = checkConfig(spec); !ok)
     return ok;
-  // EVEN_M and EVEN_K follow m and k unless the caller asks for the masked
-  // loads: without their masks the loads would read past the ends of a and b.
-  const struct {
-    const char *flag, *size, *block;
-    int64_t value;
-  } evens[] = {{"EVEN_M", "m", "BLOCK_M", shape->m}, {"EVEN_K", "k", "BLOCK_K", shape->k}};
-  for (const auto &even : evens) {
-    bool divides = even.value % spec.constants.at(even.block) == 0;
-    if (!config.constants.contains(even.flag))
-      spec.constants[even.flag] = divides;
-    else if (spec.constants.at(even.flag) && !divides)
-      return Error(fmt::format("{}: {} = 1 needs {} ({}) to be a multiple of {} ({})", kKernel,
-                               even.flag, even.size, even.value, even.block,
-                               spec.constants.at(even.block)));
-  }
-  if (shape->m == 0)
+  // EVEN_M follows m unless the caller asks for the masked scale loads:
+  // without their mask the rows past m would read their scales needlessly.
+  bool evenM = shape->m % spec.constants.at("BLOCK_M") == 0;
+  if (!config.constants.contains("EVEN_M"))
+    spec.constants["EVEN_M"] = evenM;
+  else if (spec.constants.at("EVEN_M") && !evenM)
+    return Error(fmt::format("{}: EVEN_M = 1 needs m ({}) to be a multiple of BLOCK_M ({})",
+                             kKernel, shape->m, spec.constants.at("BLOCK_M")));
+  if (shape->m == 0 || shape->n == 0)
     return Status::success();
   spec.grid = {detail::gridExtent(ceilDiv(shape->m, spec.constants["BLOCK_M"]), kKernel),
                detail::gridExtent(ceilDiv(shape->n, spec.constants["BLOCK_N"]), kKernel), 1};

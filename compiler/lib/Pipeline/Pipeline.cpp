@@ -2,12 +2,14 @@
 
 #include "tessel/Compiler/Registration.h"
 #include "tessel/Conversion/Passes.h"
+#include "tessel/Dialect/Tile/Transforms/Passes.h"
 #include "tessel/Dialect/TileGPU/IR/TargetInfo.h"
 #include "tessel/Dialect/TileGPU/IR/TileGPU.h"
 #include "tessel/Dialect/TileGPU/Transforms/Passes.h"
 #include "tessel/Target/PTX.h"
 
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
@@ -85,8 +87,14 @@ namespace {
 
 /// The passes of each MLIR stage. One definition serves the compile and
 /// `passPipelineText`, so what is printed is what runs.
-void addTileStagePasses(mlir::OpPassManager &passes) {
+void addTileStagePasses(mlir::OpPassManager &passes, const CompileOptions &options) {
   passes.addPass(mlir::createCanonicalizerPass());
+  passes.addPass(mlir::createCSEPass());
+  // Descriptor loads become pointer loads, except those the tensor memory
+  // accelerator copies where the target has one.
+  std::optional<tilegpu::TargetInfo> target = tilegpu::TargetInfo::parse(options.arch);
+  passes.addPass(createLowerTensorDescriptors(
+      LowerTensorDescriptorsOptions{target && target->hasTensorMemoryAccelerator()}));
   passes.addPass(mlir::createCSEPass());
 }
 
@@ -156,7 +164,7 @@ public:
     module_.getContext()->appendDialectRegistry(registry);
 
     mlir::PassManager tilePasses(module_.getContext());
-    addTileStagePasses(tilePasses);
+    addTileStagePasses(tilePasses, options_);
     if (mlir::failed(module_.verify()) || mlir::failed(tilePasses.run(module_)))
       return fail(Stage::Tile, "invalid tile IR");
     dump(Stage::Tile, print(module_), "mlir");
@@ -168,6 +176,8 @@ public:
     if (mlir::failed(gpuPasses.run(module_)))
       return fail(Stage::TileGPU, "layout assignment failed");
     dump(Stage::TileGPU, print(module_), "mlir");
+    if (Status read = readTensorMaps(); !read)
+      return fail(Stage::TileGPU, read.error().message());
     if (stopAfter == Stage::TileGPU)
       return finishEarly();
 
@@ -214,9 +224,73 @@ private:
     return name;
   }
 
+  /// The tensor maps the pipeliner made kernel arguments of (see
+  /// TileGPUDialect::kTensorMapAttrName), read before the lowering to LLVM
+  /// drops their description.
+  Status readTensorMaps() {
+    Status status = Status::success();
+    module_.walk([&](mlir::func::FuncOp func) {
+      for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+        auto map = func.getArgAttrOfType<mlir::DictionaryAttr>(
+            i, tilegpu::TileGPUDialect::kTensorMapAttrName);
+        if (!map)
+          continue;
+        auto desc = mlir::cast<tile::TensorDescType>(func.getArgumentTypes()[i]);
+        std::optional<DType> dtype = dtypeOf(desc.getBlockType().getElementType());
+        auto base = map.getAs<mlir::IntegerAttr>("base");
+        auto box = map.getAs<mlir::DenseI64ArrayAttr>("box");
+        auto swizzle = map.getAs<mlir::IntegerAttr>("swizzle");
+        std::optional<std::vector<TensorMapParam::Extent>> shape = extents(map, "shape");
+        std::optional<std::vector<TensorMapParam::Extent>> strides = extents(map, "strides");
+        if (!dtype || !base || !box || !swizzle || !shape || !strides) {
+          status = Error(fmt::format("argument {} has a malformed {}", i,
+                                     tilegpu::TileGPUDialect::kTensorMapAttrName.str()));
+          return;
+        }
+        tensorMaps_.push_back({unsigned(base.getInt()), *dtype, std::move(*shape),
+                               std::move(*strides),
+                               std::vector<int64_t>(box.asArrayRef().begin(),
+                                                    box.asArrayRef().end()),
+                               unsigned(swizzle.getInt())});
+      }
+    });
+    return status;
+  }
+
+  static std::optional<std::vector<TensorMapParam::Extent>> extents(mlir::DictionaryAttr map,
+                                                                    llvm::StringRef name) {
+    auto args = map.getAs<mlir::DenseI64ArrayAttr>((name + "_args").str());
+    auto values = map.getAs<mlir::DenseI64ArrayAttr>((name + "_values").str());
+    if (!args || !values || args.size() != values.size())
+      return std::nullopt;
+    std::vector<TensorMapParam::Extent> result;
+    for (auto [arg, value] : llvm::zip(args.asArrayRef(), values.asArrayRef()))
+      result.push_back({int(arg), value});
+    return result;
+  }
+
+  static std::optional<DType> dtypeOf(mlir::Type element) {
+    if (isa<mlir::Float8E4M3FNType>(element))
+      return DType::F8E4M3;
+    if (isa<mlir::Float8E5M2Type>(element))
+      return DType::F8E5M2;
+    if (element.isBF16())
+      return DType::BF16;
+    if (element.isF16())
+      return DType::F16;
+    if (element.isF32())
+      return DType::F32;
+    if (element.isInteger(8))
+      return DType::I8;
+    if (element.isInteger(32))
+      return DType::I32;
+    return std::nullopt;
+  }
+
   /// The launch metadata, without IR text.
   CompiledKernel describeKernel() {
     CompiledKernel kernel;
+    kernel.tensorMaps = tensorMaps_;
     kernel.name = kernelName_;
     kernel.arch = options_.arch;
     kernel.numThreads = options_.numWarps * 32;
@@ -246,6 +320,7 @@ private:
   mlir::ModuleOp module_;
   const CompileOptions &options_;
   std::string kernelName_;
+  std::vector<TensorMapParam> tensorMaps_;
 };
 
 } // namespace
@@ -268,7 +343,8 @@ Expected<std::string> passPipelineText(const CompileOptions &options) {
     passes.printAsTextualPipeline(stream);
     stream << "\n";
   };
-  printStage(Stage::Tile, addTileStagePasses);
+  printStage(Stage::Tile,
+             [&](mlir::OpPassManager &passes) { addTileStagePasses(passes, options); });
   printStage(Stage::TileGPU,
              [&](mlir::OpPassManager &passes) { addTileGPUStagePasses(passes, options); });
   printStage(Stage::LLVMDialect, addLLVMStagePasses);

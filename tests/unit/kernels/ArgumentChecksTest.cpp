@@ -553,20 +553,6 @@ TEST(Fp8GemmArguments, RejectsZeroStages) {
       failsWith(args.run(withConstant("NUM_STAGES", 0)), {"fp8_gemm", "NUM_STAGES", "got 0"}));
 }
 
-TEST(Fp8GemmArguments, RejectsEvenKThatIsNeitherZeroNorOne) {
-  Fp8GemmArgs args(4, 256, 512);
-  EXPECT_TRUE(failsWith(args.run(withConstant("EVEN_K", 2)),
-                        {"fp8_gemm", "EVEN_K must be 0 or 1", "got 2"}));
-}
-
-TEST(Fp8GemmArguments, RejectsEvenKWhenKIsNotAMultipleOfTheStep) {
-  // k = 300 ends inside a step of 128: the loop without a k mask would read
-  // past the rows of a and b.
-  Fp8GemmArgs args(4, 256, 300);
-  EXPECT_TRUE(failsWith(args.run(withConstant("EVEN_K", 1)),
-                        {"fp8_gemm", "EVEN_K = 1", "k (300)", "multiple of BLOCK_K (128)"}));
-}
-
 TEST(Fp8GemmArguments, RejectsEvenMWhenMIsNotAMultipleOfTheTile) {
   // m = 4 in tiles of 16 rows: without the row mask the loads would read
   // twelve rows past the end of a.

@@ -2,7 +2,10 @@
 // every stage available for dumping.
 #pragma once
 
+#include "tessel/support/DType.h"
 #include "tessel/support/Error.h"
+
+#include <cstdint>
 
 #include <string>
 #include <string_view>
@@ -42,6 +45,26 @@ struct CompileOptions {
 enum class Stage { Tile, TileGPU, LLVMDialect, LLVMIR, PTX };
 std::string_view stageName(Stage stage);
 
+/// A kernel parameter after the kernel's own: a TMA tensor map that the host
+/// encodes from the launch's arguments (a tile.tensordesc the compiler reads
+/// with the tensor memory accelerator). Shapes and strides are outermost
+/// first, in elements.
+struct TensorMapParam {
+  /// A shape or stride: the i32 launch argument at position `argument`, or
+  /// `value` when `argument` is negative.
+  struct Extent {
+    int argument = -1;
+    int64_t value = 0;
+    bool operator==(const Extent &) const = default;
+  };
+  unsigned baseArgument = 0; ///< the pointer argument of element (0, ..., 0)
+  DType dtype = DType::F32;
+  std::vector<Extent> shape, strides;
+  std::vector<int64_t> box; ///< the block one copy moves
+  unsigned swizzleBytes = 0; ///< 0, 32, 64 or 128
+  bool operator==(const TensorMapParam &) const = default;
+};
+
 /// A compiled kernel with the metadata its launch needs.
 struct CompiledKernel {
   std::string name;  ///< the entry point's symbol
@@ -50,6 +73,8 @@ struct CompiledKernel {
   unsigned numThreads = 0;  ///< threads per program
   /// Dynamic shared memory every launch must provide, in bytes.
   unsigned sharedBytes = 0;
+  /// Tensor maps the launch passes after the kernel's own arguments, in order.
+  std::vector<TensorMapParam> tensorMaps;
   /// IR of the last stage run when compilation stopped early (`stopAfter`).
   std::string stageText;
 };

@@ -9,6 +9,10 @@ using namespace mlir;
 namespace tessel::lowering {
 namespace {
 
+/// CUtensorMap's size and alignment.
+constexpr unsigned kTensorMapBytes = 128;
+constexpr int64_t kTensorMapAlignment = 64;
+
 struct KernelFuncLowering : public ConvertOpToLLVMPattern<func::FuncOp> {
   KernelFuncLowering(TileTypeConverter &converter, const LoweringContext &ctx)
       : ConvertOpToLLVMPattern(converter), ctx_(ctx) {}
@@ -36,6 +40,18 @@ struct KernelFuncLowering : public ConvertOpToLLVMPattern<func::FuncOp> {
       if (auto divisibility = func.getArgAttrOfType<IntegerAttr>(i, kDivisibilityAttrName))
         if (isa<tile::PointerType>(func.getArgumentTypes()[i]))
           kernel.setArgAttr(i, LLVM::LLVMDialect::getAlignAttrName(), divisibility);
+    // A tensor map is a 128-byte kernel parameter taken by value and read in
+    // place (__grid_constant__): the copy engine reads it from the
+    // parameter space, so its address must not be that of a local copy.
+    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+      if (isa<tile::TensorDescType>(func.getArgumentTypes()[i])) {
+        auto map = LLVM::LLVMArrayType::get(rewriter.getI8Type(), kTensorMapBytes);
+        kernel.setArgAttr(i, LLVM::LLVMDialect::getByValAttrName(), TypeAttr::get(map));
+        kernel.setArgAttr(i, LLVM::LLVMDialect::getAlignAttrName(),
+                          rewriter.getI64IntegerAttr(kTensorMapAlignment));
+        kernel.setArgAttr(i, NVVM::NVVMDialect::getGridConstantAttrName(),
+                          rewriter.getUnitAttr());
+      }
     rewriter.inlineRegionBefore(func.getBody(), kernel.getBody(), kernel.end());
     if (failed(rewriter.convertRegionTypes(&kernel.getBody(), *getTypeConverter(), &signature)))
       return failure();

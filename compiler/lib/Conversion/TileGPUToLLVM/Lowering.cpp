@@ -16,6 +16,9 @@ TileTypeConverter::TileTypeConverter(MLIRContext *context) : LLVMTypeConverter(c
   addConversion([context](tile::PointerType) {
     return LLVM::LLVMPointerType::get(context, /*addressSpace=*/1);
   });
+  // A descriptor is the kernel argument holding its TMA tensor map, passed
+  // by value; its address is what the copies take (see FuncOpToLLVM.cpp).
+  addConversion([context](tile::TensorDescType) { return LLVM::LLVMPointerType::get(context); });
   addConversion([context](Float8E4M3FNType) { return IntegerType::get(context, 8); });
   addConversion([context](Float8E5M2Type) { return IntegerType::get(context, 8); });
   addConversion([this](RankedTensorType type) -> std::optional<Type> {

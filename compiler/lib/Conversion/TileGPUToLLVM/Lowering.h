@@ -176,6 +176,8 @@ void populateDotOpPatterns(TileTypeConverter &converter, mlir::RewritePatternSet
                            const LoweringContext &ctx);
 void populateAsyncCopyOpPatterns(TileTypeConverter &converter,
                                  mlir::RewritePatternSet &patterns, const LoweringContext &ctx);
+void populateTmaOpPatterns(TileTypeConverter &converter, mlir::RewritePatternSet &patterns,
+                           const LoweringContext &ctx);
 void populateConvertLayoutOpPatterns(TileTypeConverter &converter,
                                      mlir::RewritePatternSet &patterns,
                                      const LoweringContext &ctx);

@@ -87,6 +87,7 @@ struct ConvertTileGPUToLLVM
     populateReduceOpPatterns(converter, patterns, ctx);
     populateDotOpPatterns(converter, patterns, ctx);
     populateAsyncCopyOpPatterns(converter, patterns, ctx);
+    populateTmaOpPatterns(converter, patterns, ctx);
     populateConvertLayoutOpPatterns(converter, patterns, ctx);
     populateFuncOpPatterns(converter, patterns, ctx);
     arith::populateArithToLLVMConversionPatterns(converter, patterns);

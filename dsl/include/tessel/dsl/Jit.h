@@ -14,6 +14,7 @@
 #include "tessel/runtime/Cache.h"
 #include "tessel/runtime/Device.h"
 #include "tessel/runtime/Module.h"
+#include "tessel/runtime/TensorMap.h"
 #include "tessel/runtime/Tensor.h"
 
 #include <array>
@@ -95,6 +96,13 @@ struct JitStats {
   std::atomic<uint64_t> traces{0};
 };
 
+/// A kernel loaded for one configuration: its function and the tensor maps
+/// each launch passes after the kernel's own arguments.
+struct LoadedKernel {
+  runtime::Function function;
+  std::vector<TensorMapParam> tensorMaps;
+};
+
 class Jit {
 public:
   /// A JIT for the current device: opens device 0 when no context is current.
@@ -105,8 +113,8 @@ public:
   static Expected<Jit *> global();
 
   /// Finds or builds the kernel for these constants, warps and arguments.
-  Expected<runtime::Function> load(const KernelDefinition &kernel, const Constants &constants,
-                                   const Specialization &specialization, unsigned numWarps);
+  Expected<LoadedKernel> load(const KernelDefinition &kernel, const Constants &constants,
+                              const Specialization &specialization, unsigned numWarps);
   /// Checks `args` against the kernel's parameters, specializes on them
   /// (16-byte aligned pointers, integers divisible by 16), loads and launches.
   Status launch(const KernelDefinition &kernel, const LaunchSpec &spec,
@@ -133,19 +141,26 @@ private:
                         std::span<const LaunchArg> args,
                         const std::vector<InterpreterArg> &interpreterArgs,
                         const std::vector<MemoryRegion> &regions);
-  std::optional<runtime::Function> loadFromDisk(const std::string &key,
-                                                const KernelDefinition &kernel);
-  Expected<runtime::Function> loadFromDiskOrCompile(const KernelDefinition &kernel,
-                                                    const Constants &constants,
-                                                    const Specialization &specialization,
-                                                    unsigned numWarps);
+  std::optional<LoadedKernel> loadFromDisk(const std::string &key,
+                                           const KernelDefinition &kernel);
+  Expected<LoadedKernel> loadFromDiskOrCompile(const KernelDefinition &kernel,
+                                               const Constants &constants,
+                                               const Specialization &specialization,
+                                               unsigned numWarps);
+  /// What the tensor map `map` describes for a launch with `args`.
+  static Expected<runtime::TensorMapSpec> tensorMapSpec(const KernelDefinition &kernel,
+                                                        const TensorMapParam &map,
+                                                        std::span<const LaunchArg> args);
 
   JitOptions options_;
   std::string arch_;
   std::optional<runtime::Device> device_;
   int driverVersion_;
   std::optional<runtime::DiskCache> disk_;
-  runtime::MemoryCache<std::string, runtime::Function> loaded_;
+  runtime::MemoryCache<std::string, LoadedKernel> loaded_;
+  /// Encoded tensor maps by what they describe: a launch in steady state
+  /// encodes none.
+  runtime::TensorMapCache tensorMaps_;
   std::mutex compileMutex_;
   bool interpreted_ = false;
   /// Built kernels the interpreter runs, by the same key as loaded_.

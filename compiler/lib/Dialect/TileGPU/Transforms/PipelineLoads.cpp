@@ -25,6 +25,17 @@
 // from outside the loop (so they can be computed for a later iteration),
 // and each thread can copy them in runs of 4, 8 or 16 bytes along K.
 //
+// On targets with the tensor memory accelerator, operand loads through a
+// tensor descriptor that tile::qualifiesForTma accepts (A as loaded, B as
+// the transpose of an N x K block) are bulk tensor copies (tma_load) instead,
+// issued by one thread, and each slot has an mbarrier that the copies
+// signal: an iteration first waits for its slot's barrier phase (parity
+// iteration / S), then for its cp.async group as above, whose CTA sync also
+// tells the issuing thread that every thread is done with the slot it
+// refills. The descriptor becomes a kernel argument holding the tensor map,
+// which the host encodes from the launch's arguments
+// (tilegpu.tensor_map says how).
+//
 // The loop's other loads that meet the same conditions and are small (up to
 // kMaxStagedBytes of elements of 4 bytes, or a scalar; a GEMM's scales) are
 // staged the same way (async_stage, read back by load_staged), in the same
@@ -33,11 +44,13 @@
 // iteration, because ptxas tracks it with a scoreboard it shares with the
 // fragment loads.
 #include "tessel/Analysis/AxisInfo.h"
+#include "tessel/Dialect/Tile/Transforms/TensorDescriptors.h"
 #include "tessel/Dialect/TileGPU/IR/Layout.h"
 #include "tessel/Dialect/TileGPU/IR/TargetInfo.h"
 #include "tessel/Dialect/TileGPU/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
@@ -63,14 +76,69 @@ constexpr int kDefaultStages = 3;
 /// Bytes of the largest tile staged besides dot operands.
 constexpr int64_t kMaxStagedBytes = 4096;
 
+/// Bytes of one mbarrier.
+constexpr int64_t kMBarrierBytes = 8;
+
+/// The kernel arguments holding TMA tensor maps, one per descriptor, added
+/// to the kernel as the pipeliner first needs them.
+class TensorMapArguments {
+public:
+  /// The argument holding the tensor map of `make`'s descriptor.
+  Value get(tile::MakeTensorDescriptorOp make) {
+    if (Value arg = arguments_.lookup(make))
+      return arg;
+    auto func = make->getParentOfType<func::FuncOp>();
+    tile::HostTensorMap host = tile::hostTensorMap(make);
+    Builder b(make.getContext());
+    auto split = [&](const std::vector<tile::HostExtent> &extents, StringRef name,
+                     SmallVectorImpl<NamedAttribute> &into) {
+      SmallVector<int64_t> args, values;
+      for (const tile::HostExtent &extent : extents) {
+        args.push_back(extent.argument);
+        values.push_back(extent.argument >= 0 ? 0 : extent.value);
+      }
+      into.push_back(b.getNamedAttr((name + "_args").str(), b.getDenseI64ArrayAttr(args)));
+      into.push_back(b.getNamedAttr((name + "_values").str(), b.getDenseI64ArrayAttr(values)));
+    };
+    RankedTensorType block = make.getType().getBlockType();
+    SmallVector<NamedAttribute> fields;
+    fields.push_back(b.getNamedAttr("base", b.getI64IntegerAttr(host.baseArgument)));
+    split(host.shape, "shape", fields);
+    split(host.strides, "strides", fields);
+    fields.push_back(b.getNamedAttr("box", b.getDenseI64ArrayAttr(block.getShape())));
+    int64_t rowBytes = block.getShape().back() * tile::storageBytes(block.getElementType());
+    fields.push_back(b.getNamedAttr("swizzle", b.getI64IntegerAttr(rowBytes)));
+    unsigned index = func.getNumArguments();
+    NamedAttribute map(b.getStringAttr(TileGPUDialect::kTensorMapAttrName),
+                       b.getDictionaryAttr(fields));
+    (void)func.insertArgument(index, make.getType(), b.getDictionaryAttr({map}), make.getLoc());
+    Value arg = func.getArgument(index);
+    arguments_[make] = arg;
+    return arg;
+  }
+
+private:
+  llvm::DenseMap<Operation *, Value> arguments_;
+};
+
 /// A load that can be issued for a later iteration.
 struct PipelinedLoad {
+  /// A load through pointers (copied with cp.async), or
   tile::LoadOp load;
+  /// a load through a tensor descriptor (copied by the TMA), and the
+  /// transpose that makes its block a B operand.
+  tile::DescriptorLoadOp tmaLoad;
+  tile::TransposeOp transpose;
   /// The loop-body ops its pointers and mask are computed by, operands
   /// before users: what is cloned for another iteration.
   llvm::SetVector<Operation *> slice;
   int64_t slotBytes = 0; ///< one slot: a staged operand's rows x pitch, or the tile
   int64_t ring = 0;      ///< offset of its ring of slots in the pipeline region
+
+  Operation *op() const {
+    return load ? const_cast<tile::LoadOp &>(load).getOperation()
+                : const_cast<tile::DescriptorLoadOp &>(tmaLoad).getOperation();
+  }
 };
 
 /// A dot whose two operand loads can be pipelined.
@@ -82,8 +150,9 @@ struct PipelinedDot {
 
 class LoopPipeliner {
 public:
-  LoopPipeliner(scf::ForOp loop, const AxisInfoAnalysis &axisInfo)
-      : loop_(loop), axisInfo_(axisInfo) {}
+  LoopPipeliner(scf::ForOp loop, const AxisInfoAnalysis &axisInfo, const TargetInfo &target,
+                TensorMapArguments &tensorMaps)
+      : loop_(loop), axisInfo_(axisInfo), target_(target), tensorMaps_(tensorMaps) {}
 
   /// Pipelines the loop with its buffers from `regionBytes` on; returns the
   /// new end of the region (unchanged when the loop does not qualify).
@@ -107,7 +176,7 @@ public:
       perStage += load.slotBytes;
     // Fewer stages when the buffers would not fit (with room for aligning
     // each operand ring).
-    int64_t alignmentSlack = int64_t(dots_.size()) * 2 * kStagedOperandAlignment;
+    int64_t alignmentSlack = int64_t(dots_.size()) * 2 * kStagedOperandAlignment + kMBarrierBytes;
     while (stages >= 2 && regionBytes + alignmentSlack + stages * perStage > sharedLimit)
       --stages;
     if (stages < 2)
@@ -126,6 +195,11 @@ public:
     for (PipelinedLoad &load : staged_) {
       load.ring = offset;
       offset += stages * load.slotBytes;
+    }
+    if (usesTma()) {
+      offset = llvm::alignTo(offset, kMBarrierBytes);
+      barrierRing_ = offset;
+      offset += stages * kMBarrierBytes;
     }
     rewrite();
     return offset;
@@ -184,17 +258,56 @@ private:
   /// pipelined; its slot holds `rows` staged rows of `pitch` bytes.
   std::optional<PipelinedLoad> qualifiesAsOperand(Value operand, unsigned kDim, int64_t rows,
                                                   int64_t pitch) {
+    if (target_.hasTensorMemoryAccelerator())
+      if (std::optional<PipelinedLoad> tma = qualifiesForTma(operand, kDim, rows, pitch))
+        return tma;
     auto load = operand.getDefiningOp<tile::LoadOp>();
     if (!load || load->getBlock() != loop_.getBody() || !operand.hasOneUse())
       return std::nullopt;
     if (Value other = load.getOther(); other && !isZero(other))
       return std::nullopt;
-    PipelinedLoad pipelined{load, {}, rows * pitch, 0};
+    PipelinedLoad pipelined;
+    pipelined.load = load;
+    pipelined.slotBytes = rows * pitch;
     if (!recomputable(load.getPtr(), pipelined.slice) ||
         (load.getMask() && !recomputable(load.getMask(), pipelined.slice)) ||
         !copyable(load, kDim))
       return std::nullopt;
     return pipelined;
+  }
+
+  /// The descriptor load producing a dot operand, when the TMA can copy it
+  /// into a slot of `rows` rows of `pitch` bytes: A as loaded, B as the
+  /// transpose of an N x K block.
+  std::optional<PipelinedLoad> qualifiesForTma(Value operand, unsigned kDim, int64_t rows,
+                                               int64_t pitch) {
+    tile::TransposeOp transpose;
+    if (kDim == 0) {
+      transpose = operand.getDefiningOp<tile::TransposeOp>();
+      if (!transpose || !operand.hasOneUse())
+        return std::nullopt;
+      operand = transpose.getSrc();
+    }
+    auto load = operand.getDefiningOp<tile::DescriptorLoadOp>();
+    if (!load || load->getBlock() != loop_.getBody() || !operand.hasOneUse() ||
+        !tile::qualifiesForTma(load))
+      return std::nullopt;
+    RankedTensorType block = load.getDesc().getType().getBlockType();
+    if (block.getDimSize(0) != rows ||
+        block.getDimSize(1) * tile::storageBytes(block.getElementType()) != pitch)
+      return std::nullopt;
+    PipelinedLoad pipelined;
+    pipelined.tmaLoad = load;
+    pipelined.transpose = transpose;
+    pipelined.slotBytes = rows * pitch;
+    for (Value index : load.getIndices())
+      if (!recomputable(index, pipelined.slice))
+        return std::nullopt;
+    return pipelined;
+  }
+
+  bool usesTma() const {
+    return llvm::any_of(dots_, [](const PipelinedDot &d) { return d.a.tmaLoad || d.b.tmaLoad; });
   }
 
   /// Whether the loop body stores to memory. Its other loads then stay where
@@ -213,7 +326,7 @@ private:
   /// (async_stage): elements of 4 bytes, at most kMaxStagedBytes of them.
   std::optional<PipelinedLoad> qualifiesForStaging(tile::LoadOp load) {
     for (const PipelinedDot &d : dots_)
-      if (load == d.a.load || load == d.b.load)
+      if (load.getOperation() == d.a.op() || load.getOperation() == d.b.op())
         return std::nullopt;
     Type type = load.getType();
     if (tile::storageBytes(getElementTypeOrSelf(type)) != 4)
@@ -229,7 +342,9 @@ private:
     if (Value other = load.getOther(); other && !isZero(other))
       return std::nullopt;
     // Slots start at 16-byte boundaries, as the operands' copies need.
-    PipelinedLoad pipelined{load, {}, int64_t(llvm::alignTo(bytes, 16)), 0};
+    PipelinedLoad pipelined;
+    pipelined.load = load;
+    pipelined.slotBytes = int64_t(llvm::alignTo(bytes, 16));
     if (!recomputable(load.getPtr(), pipelined.slice) ||
         (load.getMask() && !recomputable(load.getMask(), pipelined.slice)))
       return std::nullopt;
@@ -282,10 +397,41 @@ private:
     return {ptr, mask};
   }
 
+  /// Byte offset of the mbarrier of `slot` (an i32).
+  Value barrierOffset(OpBuilder &b, Value slot) {
+    Location loc = loop_.getLoc();
+    return arith::AddIOp::create(b, loc, i32(b, barrierRing_),
+                                 arith::MulIOp::create(b, loc, slot, i32(b, kMBarrierBytes)));
+  }
+
+  /// Starts the TMA copy of one descriptor load, for induction value `iv`,
+  /// into `slot` of its ring, signalling the slot's barrier; nothing when
+  /// `inRange` is false.
+  void copyThroughTma(OpBuilder &b, const PipelinedLoad &pipelined, Value iv, Value slot,
+                      Value inRange) {
+    tile::DescriptorLoadOp load = pipelined.tmaLoad;
+    IRMapping mapping;
+    mapping.map(loop_.getInductionVar(), iv);
+    for (Operation *op : pipelined.slice)
+      b.clone(*op, mapping);
+    SmallVector<Value> indices;
+    for (Value index : load.getIndices())
+      indices.push_back(mapping.lookupOrDefault(index));
+    Value desc = tensorMaps_.get(load.getDesc().getDefiningOp<tile::MakeTensorDescriptorOp>());
+    TmaLoadOp::create(b, load.getLoc(), desc, indices, slotOffset(b, slot, pipelined),
+                      barrierOffset(b, slot), inRange);
+  }
+
   /// Copies one operand load, for induction value `iv`, into `slot` of its
   /// ring.
   void copyOperand(OpBuilder &b, const PipelinedLoad &pipelined, unsigned kDim, Value iv,
                    Value slot, int64_t pitch) {
+    if (pipelined.tmaLoad) {
+      Value inRange = arith::CmpIOp::create(b, loop_.getLoc(), arith::CmpIPredicate::slt, iv,
+                                            loop_.getUpperBound());
+      copyThroughTma(b, pipelined, iv, slot, inRange);
+      return;
+    }
     auto [ptr, mask] = addressFor(b, pipelined, iv);
     tile::LoadOp load = pipelined.load;
     AsyncCopyOp::create(b, load.getLoc(), ptr, mask, slotOffset(b, slot, pipelined),
@@ -295,6 +441,18 @@ private:
   /// Copies every pipelined load, for induction value `iv`, into `slot`,
   /// as one group.
   void copyStage(OpBuilder &b, Value iv, Value slot) {
+    if (usesTma()) {
+      // The slot's barrier completes once the copies wrote all their bytes.
+      int64_t bytes = 0;
+      for (const PipelinedDot &d : dots_)
+        for (const PipelinedLoad *load : {&d.a, &d.b})
+          if (load->tmaLoad)
+            bytes += load->slotBytes;
+      Value inRange = arith::CmpIOp::create(b, loop_.getLoc(), arith::CmpIPredicate::slt, iv,
+                                            loop_.getUpperBound());
+      MBarrierExpectTxOp::create(b, loop_.getLoc(), barrierOffset(b, slot), inRange,
+                                 b.getI32IntegerAttr(int32_t(bytes)));
+    }
     for (const PipelinedDot &d : dots_) {
       copyOperand(b, d.a, /*kDim=*/1, iv, slot, d.pitch);
       copyOperand(b, d.b, /*kDim=*/0, iv, slot, d.pitch);
@@ -323,6 +481,9 @@ private:
     Location loc = loop_.getLoc();
     Value lower = loop_.getLowerBound(), step = loop_.getStep();
     OpBuilder b(loop_);
+    if (usesTma())
+      MBarrierInitOp::create(b, loc, i32(b, barrierRing_), b.getI32IntegerAttr(stages_),
+                             b.getI32IntegerAttr(1));
     // Prologue: iterations 0 .. S-2.
     for (int s = 0; s + 1 < stages_; ++s) {
       Value iv = arith::AddIOp::create(b, loc, lower,
@@ -336,6 +497,12 @@ private:
     Value iteration = arith::DivSIOp::create(
         b, loc, arith::SubIOp::create(b, loc, iv, lower), step);
     Value slot = arith::RemSIOp::create(b, loc, iteration, i32(b, stages_));
+    if (usesTma()) {
+      // Slot s is filled for iterations s, s + S, s + 2S, ...: phases 0, 1, 0, ...
+      Value round = arith::DivSIOp::create(b, loc, iteration, i32(b, stages_));
+      Value parity = arith::AndIOp::create(b, loc, round, i32(b, 1));
+      MBarrierWaitOp::create(b, loc, barrierOffset(b, slot), parity);
+    }
     AsyncWaitOp::create(b, loc, b.getI32IntegerAttr(stages_ - 2));
     Value ahead = i32(b, stages_ - 1);
     Value nextIv =
@@ -375,8 +542,11 @@ private:
       copied = true;
       d.dot.getResult().replaceAllUsesWith(acc);
       d.dot.erase();
-      d.a.load.erase();
-      d.b.load.erase();
+      for (PipelinedLoad *load : {&d.a, &d.b}) {
+        if (load->transpose)
+          load->transpose.erase();
+        load->op()->erase();
+      }
     }
     // The copies are made: the loads they replace can go.
     for (PipelinedLoad &load : staged_)
@@ -385,6 +555,8 @@ private:
 
     b.setInsertionPointAfter(loop_);
     AsyncWaitOp::create(b, loc, b.getI32IntegerAttr(0));
+    if (usesTma())
+      MBarrierInvalOp::create(b, loc, i32(b, barrierRing_), b.getI32IntegerAttr(stages_));
   }
 
   /// The address computations of the replaced loads, now unused.
@@ -402,6 +574,9 @@ private:
 
   scf::ForOp loop_;
   const AxisInfoAnalysis &axisInfo_;
+  const TargetInfo &target_;
+  TensorMapArguments &tensorMaps_;
+  int64_t barrierRing_ = 0; ///< offset of the slots' mbarriers, when copies use the TMA
   SmallVector<PipelinedDot> dots_;
   SmallVector<PipelinedLoad> staged_;
   int stages_ = 0;
@@ -419,8 +594,31 @@ struct PipelineLoads : public tessel::impl::PipelineLoadsBase<PipelineLoads> {
     // Leave room for the scratch of single ops (reductions, conversions).
     int64_t limit = target->maxSharedBytesPerBlock() - 16 * 1024;
     int64_t regionBytes = 0;
+    TensorMapArguments tensorMaps;
     for (scf::ForOp loop : loops)
-      regionBytes = LoopPipeliner(loop, axisInfo).run(regionBytes, limit);
+      regionBytes = LoopPipeliner(loop, axisInfo, *target, tensorMaps).run(regionBytes, limit);
+    // Descriptor loads left for the TMA that no loop could take have no
+    // lowering: say so rather than fail in the LLVM conversion.
+    WalkResult unpipelined = module.walk([](tile::DescriptorLoadOp load) {
+      load.emitError("this tensor-descriptor load feeds a dot in a loop but could not be "
+                     "pipelined (too little shared memory for two stages, or the dot's other "
+                     "operand cannot be copied ahead)");
+      return WalkResult::interrupt();
+    });
+    if (unpipelined.wasInterrupted())
+      return signalPassFailure();
+    WalkResult transposed = module.walk([](tile::TransposeOp transpose) {
+      transpose.emitError("only a tensor-descriptor block that feeds a dot's B operand can be "
+                          "transposed (the copy into shared memory transposes it); a transpose "
+                          "of a tile in registers has no lowering yet");
+      return WalkResult::interrupt();
+    });
+    if (transposed.wasInterrupted())
+      return signalPassFailure();
+    module.walk([](tile::MakeTensorDescriptorOp make) {
+      if (make->use_empty())
+        make.erase();
+    });
     if (regionBytes)
       module->setAttr(TileGPUDialect::kPipelineBytesAttrName,
                       Builder(module.getContext()).getI32IntegerAttr(int32_t(regionBytes)));

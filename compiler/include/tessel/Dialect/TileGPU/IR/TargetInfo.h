@@ -37,6 +37,9 @@ public:
 
   /// wgmma.mma_async, warpgroup MMA from shared memory (sm_90a).
   bool hasWarpgroupMma() const { return computeCapability_ == 90 && archSpecific_; }
+  /// The tensor memory accelerator: bulk tensor copies (cp.async.bulk.tensor)
+  /// completing on mbarriers (sm_90 and later).
+  bool hasTensorMemoryAccelerator() const { return computeCapability_ >= 90; }
   /// cvt between fp8 pairs and f16x2 / f32 pairs (sm_89 and later); earlier
   /// targets convert with integer arithmetic.
   bool hasFp8Conversions() const { return computeCapability_ >= 89; }

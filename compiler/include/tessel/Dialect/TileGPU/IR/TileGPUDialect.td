@@ -26,6 +26,14 @@ def TileGPU_Dialect : Dialect {
     /// Bytes of the pipeline region (async_copy buffers), which lies after
     /// the scratch that single ops use one at a time.
     static constexpr llvm::StringLiteral kPipelineBytesAttrName = "tilegpu.pipeline_bytes";
+    /// Argument attribute of a kernel argument that holds a TMA tensor map
+    /// (a tile.tensordesc the host encodes): how the host builds it from the
+    /// launch's other arguments. A dictionary of `base` (the position of the
+    /// pointer argument), `shape_args`/`shape_values` and
+    /// `strides_args`/`strides_values` (per dimension, outermost first, the
+    /// position of the i32 argument holding it, or -1 and the constant
+    /// value), `box` (the block shape) and `swizzle` (bytes: 0, 32, 64, 128).
+    static constexpr llvm::StringLiteral kTensorMapAttrName = "tilegpu.tensor_map";
     static constexpr int kThreadsPerWarp = 32;
     void registerAttributes();
   }];

@@ -102,6 +102,93 @@ def TileGPU_AsyncWaitOp : Op<TileGPU_Dialect, "async_wait",
   let assemblyFormat = "$pending attr-dict";
 }
 
+//===----------------------------------------------------------------------===//
+// Bulk tensor copies (TMA) completing on mbarriers, on sm_90 and later
+//===----------------------------------------------------------------------===//
+
+def TileGPU_MBarrierInitOp : Op<TileGPU_Dialect, "mbarrier_init",
+    [MemoryEffects<[MemWrite<DefaultResource>]>]> {
+  let summary = "Initializes a ring of mbarriers in the pipeline region, then syncs the CTA";
+  let description = [{
+    One thread initializes the `barriers` consecutive 8-byte mbarriers from
+    byte `offset` of the pipeline region on, each to expect `count` arrivals
+    per phase and to start in phase 0; the initialization is fenced so that
+    the copy engine sees it, and the CTA syncs, so that every thread may use
+    the barriers afterwards.
+
+    Example: `tilegpu.mbarrier_init %off {barriers = 4 : i32, count = 1 : i32}`
+  }];
+  let arguments = (ins I32:$offset, I32Attr:$barriers, I32Attr:$count);
+  let assemblyFormat = "$offset attr-dict";
+}
+
+def TileGPU_MBarrierInvalOp : Op<TileGPU_Dialect, "mbarrier_inval",
+    [MemoryEffects<[MemWrite<DefaultResource>]>]> {
+  let summary = "Invalidates a ring of mbarriers once no thread uses them";
+  let description = [{
+    One thread invalidates the `barriers` consecutive mbarriers from byte
+    `offset` of the pipeline region on, so that the memory may be
+    initialized again (a pipelined loop inside another loop) or reused. The
+    caller has synced the CTA after the last wait on them.
+
+    Example: `tilegpu.mbarrier_inval %off {barriers = 4 : i32}`
+  }];
+  let arguments = (ins I32:$offset, I32Attr:$barriers);
+  let assemblyFormat = "$offset attr-dict";
+}
+
+def TileGPU_MBarrierExpectTxOp : Op<TileGPU_Dialect, "mbarrier_expect_tx",
+    [MemoryEffects<[MemRead<DefaultResource>, MemWrite<DefaultResource>]>]> {
+  let summary = "Arrives on an mbarrier, announcing the bytes copies will deliver to it";
+  let description = [{
+    Where `pred` holds, one thread of the CTA arrives on the mbarrier at byte
+    `offset` of the pipeline region and raises its transaction count by
+    `bytes`: the barrier's phase completes once the tma_loads signalling it
+    have written that many bytes.
+
+    Example: `tilegpu.mbarrier_expect_tx %bar, %inRange {bytes = 24576 : i32}`
+  }];
+  let arguments = (ins I32:$offset, I1:$pred, I32Attr:$bytes);
+  let assemblyFormat = "$offset `,` $pred attr-dict";
+}
+
+def TileGPU_TmaLoadOp : Op<TileGPU_Dialect, "tma_load",
+    [MemoryEffects<[MemRead<DefaultResource>, MemWrite<DefaultResource>]>]> {
+  let summary = "Starts a bulk tensor copy of a descriptor's block into shared memory";
+  let description = [{
+    Where `pred` holds, one thread of the CTA starts copying the block of
+    `desc` at element `indices` (as tile.descriptor_load reads it, elements
+    outside the tensor zero) to byte `offset` of the pipeline region, rows of
+    the block's last dimension one after another with their 16-byte chunks
+    swizzled as staged dot operands are (see async_copy): the layout
+    dot_shared reads. The copy signals the mbarrier at byte `barrier` with
+    the bytes it writes. `desc` is a kernel argument holding a TMA tensor
+    map.
+
+    Example: `tilegpu.tma_load %desc[%row, %col] to %off, barrier %bar, %inRange
+      : !tile.tensordesc<tensor<64x128xf8E4M3FN>>`
+  }];
+  let arguments = (ins Tile_TensorDescType:$desc, Variadic<I32>:$indices, I32:$offset,
+                       I32:$barrier, I1:$pred);
+  let assemblyFormat = [{
+    $desc `[` $indices `]` `to` $offset `,` `barrier` $barrier `,` $pred attr-dict `:` type($desc)
+  }];
+}
+
+def TileGPU_MBarrierWaitOp : Op<TileGPU_Dialect, "mbarrier_wait",
+    [MemoryEffects<[MemRead<DefaultResource>, MemWrite<DefaultResource>]>]> {
+  let summary = "Waits until a phase of an mbarrier has completed";
+  let description = [{
+    Every thread waits until the phase of the mbarrier at byte `offset` of
+    the pipeline region whose parity is `phase` (0 or 1) has completed; the
+    shared memory the copies of that phase wrote is then visible to it.
+
+    Example: `tilegpu.mbarrier_wait %bar, %parity`
+  }];
+  let arguments = (ins I32:$offset, I32:$phase);
+  let assemblyFormat = "$offset `,` $phase attr-dict";
+}
+
 def TileGPU_DotSharedOp : Op<TileGPU_Dialect, "dot_shared",
     [MemoryEffects<[MemRead<DefaultResource>]>, AllTypesMatch<["acc", "result"]>]> {
   let summary = "tile.dot whose operands wait in shared memory";
