@@ -202,10 +202,10 @@ struct ScalarMathLowering : public ConvertOpToLLVMPattern<MathOp> {
     };
     Value result;
     if constexpr (std::is_same_v<MathOp, math::ExpOp>)
-      result = callIntrinsic(rewriter, loc, "llvm.nvvm.ex2.approx.f",
+      result = callIntrinsic(rewriter, loc, "llvm.nvvm.ex2.approx.f32",
                              LLVM::FMulOp::create(rewriter, loc, x, f32(1.4426950408889634)));
     else if constexpr (std::is_same_v<MathOp, math::Exp2Op>)
-      result = callIntrinsic(rewriter, loc, "llvm.nvvm.ex2.approx.f", x);
+      result = callIntrinsic(rewriter, loc, "llvm.nvvm.ex2.approx.f32", x);
     else if constexpr (std::is_same_v<MathOp, math::LogOp>)
       result = LLVM::FMulOp::create(rewriter, loc,
                                     callIntrinsic(rewriter, loc, "llvm.nvvm.lg2.approx.f", x),
