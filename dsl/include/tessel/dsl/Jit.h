@@ -8,11 +8,15 @@
 // version and the driver version. A second, small entry remembers which IR
 // key this build of the program's code produced for a configuration, so that
 // a new process finds the binary without building the IR again.
+//
+// Loads are thread-safe, and different configurations compile at once:
+// precompile() compiles a sweep's configs on a pool of threads.
 #pragma once
 
 #include "tessel/dsl/Kernel.h"
 #include "tessel/runtime/Cache.h"
 #include "tessel/runtime/Device.h"
+#include "tessel/runtime/InFlight.h"
 #include "tessel/runtime/Module.h"
 #include "tessel/runtime/TensorMap.h"
 #include "tessel/runtime/Tensor.h"
@@ -25,6 +29,7 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <vector>
 
 namespace tessel::runtime {
 class Stream;
@@ -89,7 +94,9 @@ struct JitOptions {
   static std::string defaultDumpDirectory();
 };
 
-/// How a load was served; counted for tests and benchmarks.
+/// How a load was served; counted for tests and benchmarks. A load that
+/// waited for another thread's load of the same configuration is a memory
+/// hit.
 struct JitStats {
   std::atomic<uint64_t> memoryHits{0}, diskHits{0}, compiles{0}, corruptEntries{0};
   /// Bodies run to build IR (a disk hit through the memo needs none).
@@ -103,6 +110,15 @@ struct LoadedKernel {
   std::vector<TensorMapParam> tensorMaps;
 };
 
+/// One configuration of a kernel to load: the arguments of Jit::load.
+struct LoadRequest {
+  const KernelDefinition *kernel = nullptr;
+  Constants constants;
+  Specialization specialization;
+  /// Warps per program; 0: the kernel definition's numWarps.
+  unsigned numWarps = 0;
+};
+
 class Jit {
 public:
   /// A JIT for the current device: opens device 0 when no context is current.
@@ -113,8 +129,16 @@ public:
   static Expected<Jit *> global();
 
   /// Finds or builds the kernel for these constants, warps and arguments.
+  /// Threads that load one configuration at once build it once: the others
+  /// wait for it. A failed build is not kept; the next load tries again.
   Expected<LoadedKernel> load(const KernelDefinition &kernel, const Constants &constants,
                               const Specialization &specialization, unsigned numWarps);
+  /// Loads every request on `threads` threads at once (0: one per hardware
+  /// thread), each with this JIT's device current: what a sweep does before
+  /// it times its configs. One result per request, in their order, each what
+  /// load() would give; a request that fails leaves the others unaffected.
+  std::vector<Expected<LoadedKernel>> precompile(std::span<const LoadRequest> requests,
+                                                 unsigned threads = 0);
   /// Checks `args` against the kernel's parameters, specializes on them
   /// (16-byte aligned pointers, integers divisible by 16), loads and launches.
   Status launch(const KernelDefinition &kernel, const LaunchSpec &spec,
@@ -161,10 +185,16 @@ private:
   /// Encoded tensor maps by what they describe: a launch in steady state
   /// encodes none.
   runtime::TensorMapCache tensorMaps_;
-  std::mutex compileMutex_;
+  /// The loads being built now, by the key of loaded_.
+  runtime::InFlight<std::string, Expected<LoadedKernel>> loading_;
+  /// Held by compiles that dump their stages, whose files one kernel's
+  /// configurations share: each dump then holds one compile's stages.
+  std::mutex dumpMutex_;
   bool interpreted_ = false;
-  /// Built kernels the interpreter runs, by the same key as loaded_.
+  /// Built kernels the interpreter runs, by kernel and constants.
   std::map<std::string, std::shared_ptr<const BuiltKernel>> interpretedKernels_;
+  std::mutex interpretedMutex_;
+  runtime::InFlight<std::string, Expected<std::shared_ptr<const BuiltKernel>>> building_;
   JitStats stats_;
 };
 
