@@ -13,6 +13,7 @@
 #include "tessel/dsl/Jit.h"
 #include "tessel/kernels/Definitions.h"
 #include "tessel/kernels/Kernels.h"
+#include "tessel/kernels/Tuning.h"
 #include "tessel/runtime/Device.h"
 #include "tessel/runtime/Stream.h"
 #include "tessel/runtime/Tensor.h"
@@ -21,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -29,6 +31,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -168,6 +171,26 @@ void timeFirstCalls(nlohmann::json &json) {
   std::filesystem::remove_all(dir);
 }
 
+/// The wall time of this process's first fp8Gemm call without a config: the
+/// tuning database's load and lookup, the kernel's load (from the disk cache
+/// when an earlier process built it), the launch, and the kernel itself.
+int timeFirstCall(int64_t m, int64_t n, int64_t k) {
+  Tensor a = randomFp8({m, k}, 1), b = randomFp8({n, k}, 2);
+  Tensor aScale = randomScales({m, ceilDiv(k, 128)}, 3);
+  Tensor bScale = randomScales({ceilDiv(n, 128), ceilDiv(k, 128)}, 4);
+  Tensor c = Tensor::empty(DType::BF16, {m, n}).value();
+  runtime::Device::open(0).value().synchronize().check();
+  auto start = std::chrono::steady_clock::now();
+  kernels::fp8Gemm(a.view(), aScale.view(), b.view(), bScale.view(), c.view()).check();
+  runtime::Device::open(0).value().synchronize().check();
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                  .count();
+  std::optional<kernels::KernelConfig> tuned = kernels::tunedFp8GemmConfig(m, n, k);
+  fmt::print("first fp8_gemm call {}x{}x{} ({} config): {:.2f} ms\n", m, n, k,
+             tuned ? "tuned" : "default", ms);
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -175,10 +198,18 @@ int main(int argc, char **argv) {
   std::string jsonPath;
   std::vector<int64_t> ms;
   std::vector<kernels::KernelConfig> configs;
+  std::optional<std::array<int64_t, 3>> firstCall;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--json" && i + 1 < argc) {
       jsonPath = argv[++i];
+    } else if (arg == "--first-call" && i + 1 < argc) {
+      int m, n, k;
+      if (std::sscanf(argv[++i], "%d,%d,%d", &m, &n, &k) != 3) {
+        fmt::print(stderr, "--first-call takes M,N,K\n");
+        return 2;
+      }
+      firstCall = {m, n, k};
     } else if (arg == "--m" && i + 1 < argc) {
       ms.push_back(std::stoll(argv[++i]));
     } else if (arg == "--config" && i + 1 < argc && std::string_view(argv[i + 1]) == "default") {
@@ -194,7 +225,8 @@ int main(int argc, char **argv) {
                          unsigned(warps)});
     } else {
       fmt::print(stderr, "usage: tessel-bench-gemm [--json FILE] [--m M]... "
-                         "[--config BM,BN,BK,STAGES,WARPS | --config default]...\n");
+                         "[--config BM,BN,BK,STAGES,WARPS | --config default]...\n"
+                         "       tessel-bench-gemm --first-call M,N,K\n");
       return 2;
     }
   }
@@ -208,6 +240,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   fmt::print("device: {} ({})\n", device->name(), device->arch());
+  if (firstCall)
+    return timeFirstCall((*firstCall)[0], (*firstCall)[1], (*firstCall)[2]);
   nlohmann::json json;
   timeFirstCalls(json);
   const std::pair<int64_t, int64_t> shapes[] = {{2112, 7168}, {24576, 1536}, {32768, 512},

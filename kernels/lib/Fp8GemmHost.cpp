@@ -1,7 +1,16 @@
 // Host side of fp8_gemm: argument checks, config and grid, launch.
 #include "ArgumentChecks.h"
+#include "Fp8GemmLaunch.h"
 #include "Launching.h"
 #include "tessel/kernels/Definitions.h"
+#include "tessel/kernels/Spaces.h"
+#include "tessel/kernels/Tuning.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <set>
+#include <string>
 
 #include <utility>
 
@@ -121,6 +130,46 @@ int64_t defaultStages(int64_t blockM, int64_t k, const DefaultsTarget &target) {
   return blockM <= 32 && k >= 4096 ? 4 : 2;
 }
 
+/// The launch of `config` with the heuristic's tile and stages where it
+/// leaves them open.
+dsl::LaunchSpec heuristicSpec(const GemmShape &shape, const KernelConfig &config) {
+  const DefaultsTarget target = defaultsTarget();
+  auto [blockM, blockN] = defaultTile(shape.m, shape.n, target);
+  dsl::LaunchSpec spec =
+      detail::launchSpec(fp8GemmKernel(), config, {{"BLOCK_M", blockM}, {"BLOCK_N", blockN}});
+  // The stage count follows the tile actually used, the caller's or ours.
+  if (!config.constants.contains("NUM_STAGES"))
+    spec.constants["NUM_STAGES"] = defaultStages(spec.constants.at("BLOCK_M"), shape.k, target);
+  return spec;
+}
+
+bool isDefault(const KernelConfig &config) {
+  return config.constants.empty() && config.numWarps == 0;
+}
+
+/// The tuned config of the problem; on a miss with TESSEL_AUTOTUNE=1, the
+/// problem is tuned first (once per process and problem: a sweep that
+/// finds nothing is not repeated).
+std::optional<KernelConfig> tunedOrTunedNow(int64_t m, int64_t n, int64_t k) {
+  if (std::optional<KernelConfig> tuned = tunedFp8GemmConfig(m, n, k))
+    return tuned;
+  const char *autotune = std::getenv("TESSEL_AUTOTUNE");
+  if (!autotune || std::string_view(autotune) != "1")
+    return std::nullopt;
+  static std::mutex mutex;
+  static std::set<std::string> tried;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (!tried.insert(fp8GemmTuningKey({m, n, k})).second)
+    return tunedFp8GemmConfig(m, n, k);
+  Expected<TuneReport> report = tuneFp8Gemm(m, n, k);
+  if (!report) {
+    std::fprintf(stderr, "tessel: TESSEL_AUTOTUNE: fp8_gemm %s: %s\n",
+                 fp8GemmTuningKey({m, n, k}).c_str(), report.error().message().c_str());
+    return std::nullopt;
+  }
+  return report->best ? std::optional(kernelConfigOf(report->best->config)) : std::nullopt;
+}
+
 Status checkConfig(const dsl::LaunchSpec &spec) {
   auto value = [&](const char *name) { return spec.constants.at(name); };
   for (const char *name : {"BLOCK_M", "BLOCK_N"}) {
@@ -150,26 +199,36 @@ Status checkConfig(const dsl::LaunchSpec &spec) {
 
 } // namespace
 
-Status fp8Gemm(const runtime::TensorView &a, const runtime::TensorView &aScale,
-               const runtime::TensorView &b, const runtime::TensorView &bScale,
-               const runtime::TensorView &c, const KernelConfig &config,
-               const runtime::Stream *stream) {
+autotune::Config defaultFp8GemmConfig(int64_t m, int64_t n, int64_t k) {
+  dsl::LaunchSpec spec = heuristicSpec({m, n, k}, {});
+  autotune::Config config;
+  for (const autotune::TuningParameter &parameter : fp8GemmSpace().parameters())
+    config.set(parameter.name, parameter.name == kNumWarpsParameter
+                                   ? int64_t(spec.numWarps)
+                                   : spec.constants.at(parameter.name));
+  return config;
+}
+
+Expected<detail::Fp8GemmLaunch> detail::prepareFp8Gemm(
+    const runtime::TensorView &a, const runtime::TensorView &aScale,
+    const runtime::TensorView &b, const runtime::TensorView &bScale,
+    const runtime::TensorView &c, const KernelConfig &config) {
   Expected<GemmShape> shape = checkInputs(a, aScale, b, bScale);
   if (!shape)
     return shape.error();
   if (Status ok = checkTensor(kKernel, "c", c, {DType::BF16}, 1, 8); !ok)
-    return ok;
+    return ok.error();
   if (Status ok = checkShape(kKernel, "c", c, outputShape(a, shape->n)); !ok)
-    return ok;
-  const DefaultsTarget target = defaultsTarget();
-  auto [blockM, blockN] = defaultTile(shape->m, shape->n, target);
-  dsl::LaunchSpec spec =
-      detail::launchSpec(fp8GemmKernel(), config, {{"BLOCK_M", blockM}, {"BLOCK_N", blockN}});
-  // The stage count follows the tile actually used, the caller's or ours.
-  if (!config.constants.contains("NUM_STAGES"))
-    spec.constants["NUM_STAGES"] = defaultStages(spec.constants.at("BLOCK_M"), shape->k, target);
+    return ok.error();
+  // Without a config of the caller's: the tuned one, else the heuristic.
+  std::optional<KernelConfig> tuned;
+  if (isDefault(config) && shape->m > 0)
+    tuned = tunedOrTunedNow(shape->m, shape->n, shape->k);
+  Fp8GemmLaunch launch;
+  dsl::LaunchSpec &spec = launch.spec;
+  spec = tuned ? detail::launchSpec(fp8GemmKernel(), *tuned) : heuristicSpec(*shape, config);
   if (Status ok = checkConfig(spec); !ok)
-    return ok;
+    return ok.error();
   // EVEN_M follows m unless the caller asks for the masked scale loads:
   // without their mask the rows past m would read their scales needlessly.
   bool evenM = shape->m % spec.constants.at("BLOCK_M") == 0;
@@ -178,15 +237,27 @@ Status fp8Gemm(const runtime::TensorView &a, const runtime::TensorView &aScale,
   else if (spec.constants.at("EVEN_M") && !evenM)
     return Error(fmt::format("{}: EVEN_M = 1 needs m ({}) to be a multiple of BLOCK_M ({})",
                              kKernel, shape->m, spec.constants.at("BLOCK_M")));
-  if (shape->m == 0 || shape->n == 0)
-    return Status::success();
+  launch.empty = shape->m == 0 || shape->n == 0;
   spec.grid = {detail::gridExtent(ceilDiv(shape->m, spec.constants["BLOCK_M"]), kKernel),
                detail::gridExtent(ceilDiv(shape->n, spec.constants["BLOCK_N"]), kKernel), 1};
-  return detail::launchOn(fp8GemmKernel(), spec,
-                          {a, aScale, b, bScale, c, dsl::LaunchArg::i32(int32_t(shape->m)),
-                           dsl::LaunchArg::i32(int32_t(shape->n)),
-                           dsl::LaunchArg::i32(int32_t(shape->k))},
-                          stream);
+  launch.args = {a, aScale, b, bScale, c, dsl::LaunchArg::i32(int32_t(shape->m)),
+                 dsl::LaunchArg::i32(int32_t(shape->n)), dsl::LaunchArg::i32(int32_t(shape->k))};
+  return launch;
+}
+
+Status fp8Gemm(const runtime::TensorView &a, const runtime::TensorView &aScale,
+               const runtime::TensorView &b, const runtime::TensorView &bScale,
+               const runtime::TensorView &c, const KernelConfig &config,
+               const runtime::Stream *stream) {
+  Expected<detail::Fp8GemmLaunch> launch = detail::prepareFp8Gemm(a, aScale, b, bScale, c, config);
+  if (!launch)
+    return launch.error();
+  if (launch->empty)
+    return Status::success();
+  Expected<dsl::Jit *> jit = dsl::Jit::global();
+  if (!jit)
+    return Error(fmt::format("{}: {}", kKernel, jit.error().message()));
+  return (*jit)->launch(fp8GemmKernel(), launch->spec, launch->args, stream);
 }
 
 Expected<runtime::Tensor> fp8Gemm(const runtime::TensorView &a, const runtime::TensorView &aScale,

@@ -28,27 +28,24 @@ for kernel in $("$tessel" kernels --names); do
   done
 done
 
-# fp8_gemm: BLOCK_M x BLOCK_N x BLOCK_K, stages and warps, skipping tiles
-# with fewer 16 x 8 tensor-core pieces than warps (the host refuses them).
-# The stage counts include both the host's defaults (2, and 4 for short tiles).
+# fp8_gemm: every config of the tuning space (`tessel tune --dry-run`
+# prints it, from its one declaration in kernels/lib/Spaces.cpp). The space
+# includes both the host's default stage counts (2, and 4 for short tiles).
 # BLOCK_K = 128 goes without the scales' row mask (EVEN_M: what the host
 # sets for m = 4096) and 64 with it, so both main loops meet every tile.
-for bm in 16 32 64 128; do
-  for bn in 64 128; do
-    for bk in 64 128; do
-      even=$(( bk == 128 ))
-      for stages in 1 2 4; do
-        for warps in 4 8; do
-          (( (bm / 16) * (bn / 8) >= warps )) || continue
-          for arch in "${archs[@]}"; do
-            check "fp8_gemm-$bm-$bn-$bk-s$stages-w$warps-e$even" "$arch" fp8_gemm \
-              --const BLOCK_M=$bm --const BLOCK_N=$bn --const BLOCK_K=$bk \
-              --const NUM_STAGES=$stages \
-              --const EVEN_M=$even --num-warps $warps
-          done
-        done
-      done
-    done
+configs=$("$tessel" tune fp8_gemm --dry-run 2>/dev/null) || { echo "FAIL: tessel tune --dry-run"; exit 1; }
+[ -n "$configs" ] || { echo "FAIL: fp8_gemm's tuning space is empty"; exit 1; }
+while read -r config; do
+  args=() tag=fp8_gemm bk=0
+  for assignment in $config; do
+    name=${assignment%%=*} value=${assignment#*=}
+    if [ "$name" = num_warps ]; then args+=(--num-warps "$value"); else args+=(--const "$assignment"); fi
+    [ "$name" = BLOCK_K ] && bk=$value
+    tag+="-$value"
   done
-done
+  even=$(( bk == 128 ))
+  for arch in "${archs[@]}"; do
+    check "$tag-e$even" "$arch" fp8_gemm "${args[@]}" --const EVEN_M=$even
+  done
+done <<< "$configs"
 exit $status

@@ -6,8 +6,15 @@
 //                  [--emit tile|tilegpu|llvm|llvm-ir|ptx|pipeline] [--dump-ir DIR] -o FILE
 //       builds a kernel for one set of constants; needs no GPU. --emit pipeline
 //       prints the passes of each stage for the options instead.
+//   tessel tune KERNEL --shape M,N,K [--shape ...] [--db FILE] [--jobs N] [--retune]
+//   tessel tune KERNEL --dry-run
+//   tessel tune --export FILE | --merge FILE [--db FILE]
+//       times every config of the kernel's tuning space on the GPU for each
+//       shape and records the times in the tuning database (the one the host
+//       functions read); --dry-run lists the space, needing no GPU.
 //
 // Exit status: 0 on success, 1 when compilation fails, 2 on a bad command line.
+#include "Commands.h"
 #include "tessel/Compiler/Pipeline.h"
 #include "tessel/kernels/Definitions.h"
 
@@ -24,7 +31,8 @@
 
 namespace {
 
-constexpr int kUsageError = 2;
+using tessel::tool::kUsageError;
+using tessel::tool::usageError;
 
 std::string usage() {
   return fmt::format(
@@ -32,17 +40,20 @@ std::string usage() {
       "       tessel compile KERNEL [--arch ARCH] [--const NAME=VALUE]... [--num-warps N]\n"
       "                      [--emit tile|tilegpu|llvm|llvm-ir|ptx|pipeline] [--dump-ir DIR] "
       "-o FILE\n"
+      "       tessel tune KERNEL --shape M,N,K [--shape M,N,K]... [--db FILE] [--jobs N] "
+      "[--retune]\n"
+      "       tessel tune KERNEL --dry-run\n"
+      "       tessel tune --export FILE | --merge FILE [--db FILE]\n"
       "\n"
       "ARCH is one of {} (default sm_90a). --dump-ir writes the\n"
       "IR after every stage into DIR (so does the environment variable TESSEL_DUMP_IR).\n"
-      "--emit pipeline prints the passes of each stage instead of compiling.\n",
+      "--emit pipeline prints the passes of each stage instead of compiling.\n"
+      "tune records in FILE, else $TESSEL_TUNING_DB, else tuning.json in the kernel cache\n"
+      "directory; --jobs N compiles on N threads (default: one per hardware thread);\n"
+      "--dry-run prints the configs of the space, one per line.\n",
       fmt::join(tessel::supportedArchitectures(), ", "));
 }
 
-[[noreturn]] void usageError(const std::string &message) {
-  std::fprintf(stderr, "tessel: %s\n\n%s", message.c_str(), usage().c_str());
-  std::exit(kUsageError);
-}
 
 std::optional<int64_t> parseInteger(std::string_view text) {
   int64_t value = 0;
@@ -209,6 +220,11 @@ int compile(const std::vector<std::string> &args) {
 
 } // namespace
 
+[[noreturn]] void tessel::tool::usageError(const std::string &message) {
+  std::fprintf(stderr, "tessel: %s\n\n%s", message.c_str(), usage().c_str());
+  std::exit(kUsageError);
+}
+
 int main(int argc, char **argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty())
@@ -222,6 +238,8 @@ int main(int argc, char **argv) {
   }
   if (command == "compile")
     return compile(args);
+  if (command == "tune")
+    return tessel::tool::tune(args);
   if (command == "--help" || command == "-h" || command == "help") {
     std::fputs(usage().c_str(), stdout);
     return 0;
