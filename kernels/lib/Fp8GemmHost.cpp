@@ -2,14 +2,11 @@
 #include "ArgumentChecks.h"
 #include "Fp8GemmLaunch.h"
 #include "Launching.h"
+#include "TuningAccess.h"
 #include "tessel/kernels/Definitions.h"
 #include "tessel/kernels/Spaces.h"
 #include "tessel/kernels/Tuning.h"
 
-#include <cstdio>
-#include <cstdlib>
-#include <mutex>
-#include <set>
 #include <string>
 
 #include <utility>
@@ -143,33 +140,6 @@ dsl::LaunchSpec heuristicSpec(const GemmShape &shape, const KernelConfig &config
   return spec;
 }
 
-bool isDefault(const KernelConfig &config) {
-  return config.constants.empty() && config.numWarps == 0;
-}
-
-/// The tuned config of the problem; on a miss with TESSEL_AUTOTUNE=1, the
-/// problem is tuned first (once per process and problem: a sweep that
-/// finds nothing is not repeated).
-std::optional<KernelConfig> tunedOrTunedNow(int64_t m, int64_t n, int64_t k) {
-  if (std::optional<KernelConfig> tuned = tunedFp8GemmConfig(m, n, k))
-    return tuned;
-  const char *autotune = std::getenv("TESSEL_AUTOTUNE");
-  if (!autotune || std::string_view(autotune) != "1")
-    return std::nullopt;
-  static std::mutex mutex;
-  static std::set<std::string> tried;
-  std::lock_guard<std::mutex> lock(mutex);
-  if (!tried.insert(fp8GemmTuningKey({m, n, k})).second)
-    return tunedFp8GemmConfig(m, n, k);
-  Expected<TuneReport> report = tuneFp8Gemm(m, n, k);
-  if (!report) {
-    std::fprintf(stderr, "tessel: TESSEL_AUTOTUNE: fp8_gemm %s: %s\n",
-                 fp8GemmTuningKey({m, n, k}).c_str(), report.error().message().c_str());
-    return std::nullopt;
-  }
-  return report->best ? std::optional(kernelConfigOf(report->best->config)) : std::nullopt;
-}
-
 Status checkConfig(const dsl::LaunchSpec &spec) {
   auto value = [&](const char *name) { return spec.constants.at(name); };
   for (const char *name : {"BLOCK_M", "BLOCK_N"}) {
@@ -200,13 +170,7 @@ Status checkConfig(const dsl::LaunchSpec &spec) {
 } // namespace
 
 autotune::Config defaultFp8GemmConfig(int64_t m, int64_t n, int64_t k) {
-  dsl::LaunchSpec spec = heuristicSpec({m, n, k}, {});
-  autotune::Config config;
-  for (const autotune::TuningParameter &parameter : fp8GemmSpace().parameters())
-    config.set(parameter.name, parameter.name == kNumWarpsParameter
-                                   ? int64_t(spec.numWarps)
-                                   : spec.constants.at(parameter.name));
-  return config;
+  return detail::configOf(fp8GemmSpace(), heuristicSpec({m, n, k}, {}));
 }
 
 Expected<detail::Fp8GemmLaunch> detail::prepareFp8Gemm(
@@ -222,8 +186,9 @@ Expected<detail::Fp8GemmLaunch> detail::prepareFp8Gemm(
     return ok.error();
   // Without a config of the caller's: the tuned one, else the heuristic.
   std::optional<KernelConfig> tuned;
-  if (isDefault(config) && shape->m > 0)
-    tuned = tunedOrTunedNow(shape->m, shape->n, shape->k);
+  if (detail::isDefaultConfig(config) && shape->m > 0)
+    tuned = detail::tunedOrTunedNow("fp8_gemm", fp8GemmTuningKey({shape->m, shape->n, shape->k}),
+                                    [&] { return tuneFp8Gemm(shape->m, shape->n, shape->k); });
   Fp8GemmLaunch launch;
   dsl::LaunchSpec &spec = launch.spec;
   spec = tuned ? detail::launchSpec(fp8GemmKernel(), *tuned) : heuristicSpec(*shape, config);

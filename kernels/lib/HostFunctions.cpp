@@ -2,9 +2,12 @@
 // launch through the process-wide JIT.
 #include "ArgumentChecks.h"
 #include "Launching.h"
+#include "TuningAccess.h"
 #include "tessel/dsl/Jit.h"
 #include "tessel/kernels/Definitions.h"
 #include "tessel/kernels/Kernels.h"
+#include "tessel/kernels/Spaces.h"
+#include "tessel/kernels/Tuning.h"
 
 namespace tessel::kernels {
 namespace {
@@ -62,7 +65,18 @@ Status actQuant(const runtime::TensorView &x, const runtime::TensorView &y,
   if (m == 0 || k == 0)
     return Status::success();
 
-  dsl::LaunchSpec spec = launchSpec(actQuantKernel(x.dtype), options.config,
+  // Without a config of the caller's: the tuned one, else the defaults
+  // (only bf16 inputs are tuned on a miss).
+  std::optional<KernelConfig> tuned;
+  if (detail::isDefaultConfig(options.config))
+    tuned = detail::tunedOrTunedNow(
+        kernel, actQuantTuningKey(x.dtype, m, k, options.ue8m0Scales),
+        [&]() -> Expected<TuneReport> {
+          if (x.dtype != DType::BF16)
+            return Error("only bf16 inputs are tuned");
+          return tuneActQuant(m, k, options.ue8m0Scales);
+        });
+  dsl::LaunchSpec spec = launchSpec(actQuantKernel(x.dtype), tuned.value_or(options.config),
                                     {{"UE8M0", options.ue8m0Scales ? 1 : 0}});
   int64_t rows = spec.constants.at("ROWS");
   if (rows < 1 || (rows & (rows - 1)))
@@ -107,8 +121,12 @@ Status weightQuant(const runtime::TensorView &w, const runtime::TensorView &q,
     return ok;
   if (n == 0 || k == 0)
     return Status::success();
-  dsl::LaunchSpec spec =
-      launchSpec(weightQuantKernel(), options.config, {{"UE8M0", options.ue8m0Scales ? 1 : 0}});
+  std::optional<KernelConfig> tuned;
+  if (detail::isDefaultConfig(options.config))
+    tuned = detail::tunedOrTunedNow(kernel, weightQuantTuningKey(n, k, options.ue8m0Scales),
+                                    [&] { return tuneWeightQuant(n, k, options.ue8m0Scales); });
+  dsl::LaunchSpec spec = launchSpec(weightQuantKernel(), tuned.value_or(options.config),
+                                    {{"UE8M0", options.ue8m0Scales ? 1 : 0}});
   // The loop steps through the block CHUNK rows at a time and must end on
   // the block's last row.
   int64_t chunk = spec.constants.at("CHUNK");
@@ -149,7 +167,11 @@ Status weightDequant(const runtime::TensorView &q, const runtime::TensorView &s,
     return ok;
   if (n == 0 || k == 0)
     return Status::success();
-  dsl::LaunchSpec spec = launchSpec(weightDequantKernel(), config);
+  std::optional<KernelConfig> tuned;
+  if (detail::isDefaultConfig(config))
+    tuned = detail::tunedOrTunedNow(kernel, weightDequantTuningKey(n, k),
+                                    [&] { return tuneWeightDequant(n, k); });
+  dsl::LaunchSpec spec = launchSpec(weightDequantKernel(), tuned.value_or(config));
   int64_t rows = spec.constants.at("BLOCK_M");
   if (rows < 1 || rows > kBlock || kBlock % rows != 0)
     return Error(fmt::format("{}: BLOCK_M must divide {}, got {}", kernel, kBlock, rows));

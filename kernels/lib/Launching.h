@@ -27,6 +27,12 @@ inline dsl::LaunchSpec launchSpec(const dsl::KernelDefinition &kernel, const Ker
   return spec;
 }
 
+/// A config that chooses nothing: the host function picks the tuned config
+/// for the problem, else its defaults.
+inline bool isDefaultConfig(const KernelConfig &config) {
+  return config.constants.empty() && config.numWarps == 0;
+}
+
 inline unsigned gridExtent(int64_t n, std::string_view kernel) {
   if (n > int64_t(std::numeric_limits<int32_t>::max()))
     throw Error(fmt::format("{}: grid of {} programs is too large", kernel, n));

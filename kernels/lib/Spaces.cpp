@@ -54,7 +54,75 @@ ConfigSpace declareFp8GemmSpace() {
   return ConfigSpace::declare("fp8_gemm", std::move(parameters), std::move(hostRules)).value();
 }
 
+bool dividesScaleBlock(int64_t value) { return value >= 1 && value <= 128 && 128 % value == 0; }
+
+// The conversion kernels run at memory speed with their defaults; their
+// spaces cover the block sizes and warp counts around those defaults, the
+// rules their host functions check (HostFunctions.cpp) as predicates.
+ConfigSpace declareActQuantSpace() {
+  const std::string warps(kNumWarpsParameter);
+  return ConfigSpace::declare(
+             "act_quant",
+             {{"ROWS", {4, 8, 16, 32, 64}, "1x128 blocks per program"},
+              {warps, {1, 2, 4, 8}, "warps per program"}},
+             {{"rows_is_power_of_two",
+               [](const Config &c) { return isPowerOfTwoIn(c.at("ROWS"), 1, 1 << 20); },
+               "ROWS must be a power of two"}})
+      .value();
+}
+
+ConfigSpace declareWeightQuantSpace() {
+  const std::string warps(kNumWarpsParameter);
+  return ConfigSpace::declare(
+             "weight_quant",
+             {{"CHUNK", {16, 32, 64, 128}, "rows per loop step"},
+              {warps, {4, 8, 16}, "warps per program"}},
+             {{"chunk_divides_scale_block",
+               [](const Config &c) { return dividesScaleBlock(c.at("CHUNK")); },
+               "CHUNK must divide the 128-row scale block"}})
+      .value();
+}
+
+ConfigSpace declareWeightDequantSpace() {
+  const std::string warps(kNumWarpsParameter);
+  return ConfigSpace::declare(
+             "weight_dequant",
+             {{"BLOCK_M", {8, 16, 32, 64, 128}, "rows per program"},
+              {warps, {2, 4, 8}, "warps per program"}},
+             {{"block_m_divides_scale_block",
+               [](const Config &c) { return dividesScaleBlock(c.at("BLOCK_M")); },
+               "BLOCK_M must divide the 128-row scale block"}})
+      .value();
+}
+
 } // namespace
+
+const ConfigSpace &actQuantSpace() {
+  static const ConfigSpace space = declareActQuantSpace();
+  return space;
+}
+
+const ConfigSpace &weightQuantSpace() {
+  static const ConfigSpace space = declareWeightQuantSpace();
+  return space;
+}
+
+const ConfigSpace &weightDequantSpace() {
+  static const ConfigSpace space = declareWeightDequantSpace();
+  return space;
+}
+
+const ConfigSpace *tuningSpace(std::string_view kernel) {
+  if (kernel == "fp8_gemm")
+    return &fp8GemmSpace();
+  if (kernel == "act_quant")
+    return &actQuantSpace();
+  if (kernel == "weight_quant")
+    return &weightQuantSpace();
+  if (kernel == "weight_dequant")
+    return &weightDequantSpace();
+  return nullptr;
+}
 
 const ConfigSpace &fp8GemmSpace() {
   static const ConfigSpace space = declareFp8GemmSpace();

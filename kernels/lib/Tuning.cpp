@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <map>
 #include <mutex>
 
 namespace tessel::detail {
@@ -25,6 +26,9 @@ struct ProcessDatabase {
   std::mutex mutex;
   std::optional<autotune::TuningDatabase> database;
   bool opened = false;
+  /// Lookups by "kernel problem", so that a host function's call costs one
+  /// map lookup; cleared whenever the database changes.
+  std::map<std::string, std::optional<KernelConfig>> lookups;
 };
 
 ProcessDatabase &processDatabase() {
@@ -97,6 +101,7 @@ Status useTuningDatabase(const std::filesystem::path &path, bool readOnly) {
   std::lock_guard<std::mutex> lock(process.mutex);
   process.database = std::move(*database);
   process.opened = true;
+  process.lookups.clear();
   return Status::success();
 }
 
@@ -111,29 +116,35 @@ KernelConfig kernelConfigOf(const autotune::Config &config) {
   return launch;
 }
 
-Expected<autotune::TuningEntryKey> fp8GemmEntryKey(int64_t m, int64_t n, int64_t k) {
-  Expected<autotune::TuningEntryKey> key = processEntryKey("fp8_gemm");
+Expected<autotune::TuningEntryKey> tuningEntryKey(std::string_view kernel, std::string problem) {
+  Expected<autotune::TuningEntryKey> key = processEntryKey(std::string(kernel));
   if (key)
-    key->problem = fp8GemmTuningKey({m, n, k});
+    key->problem = std::move(problem);
   return key;
 }
 
-std::optional<KernelConfig> tunedFp8GemmConfig(int64_t m, int64_t n, int64_t k) {
-  Expected<autotune::TuningEntryKey> key = fp8GemmEntryKey(m, n, k);
-  if (!key)
-    return std::nullopt;
+std::optional<KernelConfig> tunedConfig(std::string_view kernel, const std::string &problem) {
   ProcessDatabase &process = processDatabase();
+  std::string memoKey = fmt::format("{} {}", kernel, problem);
   std::lock_guard<std::mutex> lock(process.mutex);
-  autotune::TuningDatabase *database = openedDatabase(process);
-  if (!database)
-    return std::nullopt;
-  std::optional<autotune::TunedConfig> tuned = database->lookup(*key);
-  if (!tuned)
-    return std::nullopt;
-  // An entry of another space (a parameter since removed, say) is not used.
-  if (!fp8GemmSpace().validate(tuned->config))
-    return std::nullopt;
-  return kernelConfigOf(tuned->config);
+  if (auto found = process.lookups.find(memoKey); found != process.lookups.end())
+    return found->second;
+  std::optional<KernelConfig> result;
+  const autotune::ConfigSpace *space = tuningSpace(kernel);
+  Expected<autotune::TuningEntryKey> key = tuningEntryKey(kernel, problem);
+  autotune::TuningDatabase *database = space && key ? openedDatabase(process) : nullptr;
+  if (database) {
+    std::optional<autotune::TunedConfig> tuned = database->lookup(*key);
+    // An entry of another space (a parameter since removed, say) is not used.
+    if (tuned && space->validate(tuned->config))
+      result = kernelConfigOf(tuned->config);
+  }
+  process.lookups.emplace(std::move(memoKey), result);
+  return result;
+}
+
+std::optional<KernelConfig> tunedFp8GemmConfig(int64_t m, int64_t n, int64_t k) {
+  return tunedConfig("fp8_gemm", fp8GemmTuningKey({m, n, k}));
 }
 
 Status detail::withTuningDatabase(
@@ -153,6 +164,7 @@ Status detail::withTuningDatabase(
   if (!database)
     return Error(fmt::format("the tuning database {} could not be opened",
                              autotune::TuningDatabase::defaultPath().string()));
+  process.lookups.clear();
   return use(*database);
 }
 

@@ -19,26 +19,72 @@
 namespace tessel::tool {
 namespace {
 
-struct Shape {
-  int64_t m, n, k;
-};
+/// A problem's sizes as --shape gives them: M,N,K for fp8_gemm, two for
+/// the conversion kernels (act_quant M,K; weight_quant and weight_dequant
+/// N,K).
+using Shape = std::vector<int64_t>;
 
-std::optional<Shape> parseShape(std::string_view text) {
-  Shape shape{};
-  int64_t *fields[] = {&shape.m, &shape.n, &shape.k};
+std::optional<Shape> parseShape(std::string_view text, size_t arity) {
+  Shape shape(arity);
   const char *at = text.data(), *end = text.data() + text.size();
-  for (int i = 0; i < 3; ++i) {
-    auto [next, error] = std::from_chars(at, end, *fields[i]);
-    if (error != std::errc() || *fields[i] < 1)
+  for (size_t i = 0; i < arity; ++i) {
+    auto [next, error] = std::from_chars(at, end, shape[i]);
+    if (error != std::errc() || shape[i] < 1)
       return std::nullopt;
     at = next;
-    if (i < 2) {
+    if (i + 1 < arity) {
       if (at == end || *at != ',')
         return std::nullopt;
       ++at;
     }
   }
   return at == end ? std::optional(shape) : std::nullopt;
+}
+
+/// How a tunable kernel's problems are written and tuned.
+struct Tunable {
+  const char *name;
+  const char *shapeText; ///< what --shape takes
+  size_t arity;          ///< its number of sizes
+  /// The work of one call: flops for fp8_gemm, bytes moved for the others.
+  double (*work)(const Shape &);
+  const char *rate; ///< the unit of work per second printed
+  Expected<kernels::TuneReport> (*tune)(const Shape &, bool ue8m0, const kernels::TuneOptions &);
+};
+
+constexpr Tunable kTunables[] = {
+    {"fp8_gemm", "M,N,K", 3, [](const Shape &s) { return 2.0 * s[0] * s[1] * s[2]; }, "TFLOP/s",
+     [](const Shape &s, bool, const kernels::TuneOptions &o) {
+       return kernels::tuneFp8Gemm(s[0], s[1], s[2], o);
+     }},
+    // bf16 in, e4m3 and one f32 scale per 128 out.
+    {"act_quant", "M,K", 2, [](const Shape &s) { return s[0] * s[1] * (2.0 + 1.0 + 4.0 / 128); },
+     "TB/s",
+     [](const Shape &s, bool ue8m0, const kernels::TuneOptions &o) {
+       return kernels::tuneActQuant(s[0], s[1], ue8m0, o);
+     }},
+    {"weight_quant", "N,K", 2, [](const Shape &s) { return s[0] * s[1] * 3.0; }, "TB/s",
+     [](const Shape &s, bool ue8m0, const kernels::TuneOptions &o) {
+       return kernels::tuneWeightQuant(s[0], s[1], ue8m0, o);
+     }},
+    {"weight_dequant", "N,K", 2, [](const Shape &s) { return s[0] * s[1] * 3.0; }, "TB/s",
+     [](const Shape &s, bool, const kernels::TuneOptions &o) {
+       return kernels::tuneWeightDequant(s[0], s[1], o);
+     }},
+};
+
+const Tunable *findTunable(std::string_view name) {
+  for (const Tunable &tunable : kTunables)
+    if (name == tunable.name)
+      return &tunable;
+  return nullptr;
+}
+
+std::string tunableNames() {
+  std::string names;
+  for (const Tunable &tunable : kTunables)
+    names += std::string(names.empty() ? "" : ", ") + tunable.name;
+  return names;
 }
 
 int dryRun(const autotune::ConfigSpace &space) {
@@ -82,11 +128,12 @@ std::string timeText(const std::optional<double> &ms) {
   return ms ? fmt::format("{:.4f}", *ms) : std::string("-");
 }
 
-int tuneShapes(const std::vector<Shape> &shapes, const kernels::TuneOptions &base) {
+int tuneShapes(const Tunable &tunable, const std::vector<Shape> &shapes, bool ue8m0,
+               const kernels::TuneOptions &base) {
   for (const Shape &shape : shapes) {
     kernels::TuneOptions options = base;
-    double flops = 2.0 * double(shape.m) * double(shape.n) * double(shape.k);
-    auto tflops = [&](double ms) { return flops / (ms * 1e-3) / 1e12; };
+    double work = tunable.work(shape);
+    auto rate = [&](double ms) { return work / (ms * 1e-3) / 1e12; };
     std::optional<double> best;
     options.progress = [&](const autotune::SweepResult &result, size_t index, size_t count) {
       if (result.milliseconds && (!best || *result.milliseconds < *best))
@@ -99,15 +146,15 @@ int tuneShapes(const std::vector<Shape> &shapes, const kernels::TuneOptions &bas
                  outcome, timeText(best));
     };
     auto start = std::chrono::steady_clock::now();
-    Expected<kernels::TuneReport> report = kernels::tuneFp8Gemm(shape.m, shape.n, shape.k, options);
+    Expected<kernels::TuneReport> report = tunable.tune(shape, ue8m0, options);
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!report) {
       fmt::print(stderr, "tessel: tune: {}\n", report.error().message());
       return 1;
     }
-    fmt::print("fp8_gemm {} (m={}): {} configs timed, {} known before, {:.2f} s\n",
-               report->problem, shape.m, report->results.size(), report->reused, seconds);
+    fmt::print("{} {}: {} configs timed, {} known before, {:.2f} s\n", tunable.name,
+               report->problem, report->results.size(), report->reused, seconds);
     std::vector<const autotune::SweepResult *> timed;
     for (const autotune::SweepResult &result : report->results)
       if (result.milliseconds)
@@ -115,12 +162,12 @@ int tuneShapes(const std::vector<Shape> &shapes, const kernels::TuneOptions &bas
     std::sort(timed.begin(), timed.end(), [](auto *x, auto *y) {
       return *x->milliseconds < *y->milliseconds;
     });
-    fmt::print("  {:<62} {:>9} {:>9} {:>10}\n", "config", "ms", "TFLOP/s", "x default");
+    fmt::print("  {:<62} {:>9} {:>9} {:>10}\n", "config", "ms", tunable.rate, "x default");
     auto row = [&](const autotune::Config &config, double ms, std::string_view note) {
       std::string ratio = report->defaultMilliseconds
                               ? fmt::format("{:.2f}", *report->defaultMilliseconds / ms)
                               : "-";
-      fmt::print("  {:<62} {:>9.4f} {:>9.1f} {:>10} {}\n", config.text(), ms, tflops(ms), ratio,
+      fmt::print("  {:<62} {:>9.4f} {:>9.3f} {:>10} {}\n", config.text(), ms, rate(ms), ratio,
                  note);
     };
     constexpr size_t kRowsShown = 10;
@@ -142,7 +189,8 @@ int tuneShapes(const std::vector<Shape> &shapes, const kernels::TuneOptions &bas
 
 int tune(const std::vector<std::string> &args) {
   std::optional<std::string> kernel;
-  std::vector<Shape> shapes;
+  std::vector<std::string> shapeTexts;
+  bool ue8m0 = false;
   std::filesystem::path db, exportFile, mergeFile;
   bool dry = false;
   kernels::TuneOptions options;
@@ -154,10 +202,9 @@ int tune(const std::vector<std::string> &args) {
       return args[++i];
     };
     if (flag == "--shape") {
-      std::optional<Shape> shape = parseShape(value());
-      if (!shape)
-        usageError(fmt::format("tune: --shape takes M,N,K (integers >= 1), got '{}'", args[i]));
-      shapes.push_back(*shape);
+      shapeTexts.push_back(value());
+    } else if (flag == "--ue8m0") {
+      ue8m0 = true;
     } else if (flag == "--db") {
       db = value();
     } else if (flag == "--dry-run") {
@@ -185,20 +232,32 @@ int tune(const std::vector<std::string> &args) {
     }
   }
   if (!exportFile.empty() || !mergeFile.empty()) {
-    if (kernel || !shapes.empty() || dry || (!exportFile.empty() && !mergeFile.empty()))
+    if (kernel || !shapeTexts.empty() || dry || (!exportFile.empty() && !mergeFile.empty()))
       usageError("tune: --export FILE and --merge FILE take only --db");
     return exportOrMerge(!exportFile.empty(), exportFile.empty() ? mergeFile : exportFile, db);
   }
   if (!kernel)
-    usageError("tune: missing the kernel name (tunable: fp8_gemm)");
-  if (*kernel != "fp8_gemm")
-    usageError(fmt::format("tune: kernel '{}' has no tuning space (tunable: fp8_gemm)", *kernel));
+    usageError(fmt::format("tune: missing the kernel name (tunable: {})", tunableNames()));
+  const Tunable *tunable = findTunable(*kernel);
+  if (!tunable)
+    usageError(fmt::format("tune: kernel '{}' has no tuning space (tunable: {})", *kernel,
+                           tunableNames()));
   if (dry)
-    return dryRun(kernels::fp8GemmSpace());
+    return dryRun(*kernels::tuningSpace(*kernel));
+  std::vector<Shape> shapes;
+  for (const std::string &text : shapeTexts) {
+    std::optional<Shape> shape = parseShape(text, tunable->arity);
+    if (!shape)
+      usageError(fmt::format("tune: {} --shape takes {} (integers >= 1), got '{}'", *kernel,
+                             tunable->shapeText, text));
+    shapes.push_back(*shape);
+  }
   if (shapes.empty())
-    usageError("tune: missing --shape M,N,K");
+    usageError(fmt::format("tune: missing --shape {}", tunable->shapeText));
+  if (ue8m0 && *kernel != "act_quant" && *kernel != "weight_quant")
+    usageError("tune: --ue8m0 is an option of act_quant and weight_quant");
   options.database = db;
-  return tuneShapes(shapes, options);
+  return tuneShapes(*tunable, shapes, ue8m0, options);
 }
 
 } // namespace tessel::tool

@@ -6,7 +6,7 @@
 //                  [--emit tile|tilegpu|llvm|llvm-ir|ptx|pipeline] [--dump-ir DIR] -o FILE
 //       builds a kernel for one set of constants; needs no GPU. --emit pipeline
 //       prints the passes of each stage for the options instead.
-//   tessel tune KERNEL --shape M,N,K [--shape ...] [--db FILE] [--jobs N] [--retune]
+//   tessel tune KERNEL --shape SIZES [--shape ...] [--db FILE] [--jobs N] [--retune] [--ue8m0]
 //   tessel tune KERNEL --dry-run
 //   tessel tune --export FILE | --merge FILE [--db FILE]
 //       times every config of the kernel's tuning space on the GPU for each
@@ -40,15 +40,16 @@ std::string usage() {
       "       tessel compile KERNEL [--arch ARCH] [--const NAME=VALUE]... [--num-warps N]\n"
       "                      [--emit tile|tilegpu|llvm|llvm-ir|ptx|pipeline] [--dump-ir DIR] "
       "-o FILE\n"
-      "       tessel tune KERNEL --shape M,N,K [--shape M,N,K]... [--db FILE] [--jobs N] "
-      "[--retune]\n"
+      "       tessel tune KERNEL --shape SIZES [--shape SIZES]... [--db FILE] [--jobs N] "
+      "[--retune] [--ue8m0]\n"
       "       tessel tune KERNEL --dry-run\n"
       "       tessel tune --export FILE | --merge FILE [--db FILE]\n"
       "\n"
       "ARCH is one of {} (default sm_90a). --dump-ir writes the\n"
       "IR after every stage into DIR (so does the environment variable TESSEL_DUMP_IR).\n"
       "--emit pipeline prints the passes of each stage instead of compiling.\n"
-      "tune records in FILE, else $TESSEL_TUNING_DB, else tuning.json in the kernel cache\n"
+      "tune: fp8_gemm takes SIZES M,N,K, act_quant M,K, weight_quant and weight_dequant N,K.\n"
+      "It records in FILE, else $TESSEL_TUNING_DB, else tuning.json in the kernel cache\n"
       "directory; --jobs N compiles on N threads (default: one per hardware thread);\n"
       "--dry-run prints the configs of the space, one per line.\n",
       fmt::join(tessel::supportedArchitectures(), ", "));

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <unistd.h>
 
@@ -75,6 +76,59 @@ TEST_F(TuningGpuTest, ASweepRecordsTheSpaceAndASecondSweepTimesNothing) {
       << refused.error().message();
 
   // Later tests of this process run with an empty database.
+  ASSERT_TRUE(useTuningDatabase(directory_ / "empty.json", /*readOnly=*/false));
+}
+
+TEST_F(TuningGpuTest, TheConversionKernelsAreTunedAndTheirHostFunctionsReadTheResult) {
+  TuneOptions options;
+  options.database = directory_ / "tuning.json";
+  options.sweep.repeats = 3;
+  options.sweep.probeRepeats = 2;
+  struct Case {
+    std::string kernel, problem;
+    Expected<TuneReport> report;
+  };
+  std::vector<Case> cases;
+  cases.push_back({"act_quant", actQuantTuningKey(DType::BF16, 256, 7168, true),
+                   tuneActQuant(256, 7168, /*ue8m0Scales=*/true, options)});
+  cases.push_back({"weight_quant", weightQuantTuningKey(1000, 520, false),
+                   tuneWeightQuant(1000, 520, /*ue8m0Scales=*/false, options)});
+  cases.push_back({"weight_dequant", weightDequantTuningKey(2112, 7168),
+                   tuneWeightDequant(2112, 7168, options)});
+  ASSERT_TRUE(useTuningDatabase(options.database, /*readOnly=*/true));
+  for (Case &c : cases) {
+    ASSERT_TRUE(c.report) << c.kernel << ": " << c.report.error().message();
+    EXPECT_EQ(c.report->results.size(), tuningSpace(c.kernel)->enumerate().valid.size());
+    for (const autotune::SweepResult &result : c.report->results)
+      EXPECT_TRUE(result.failure.empty()) << c.kernel << " " << result.config.text() << ": "
+                                          << result.failure;
+    ASSERT_TRUE(c.report->best) << c.kernel;
+    std::optional<KernelConfig> tuned = tunedConfig(c.kernel, c.problem);
+    ASSERT_TRUE(tuned) << c.kernel << " " << c.problem;
+    EXPECT_EQ(tuned->constants, kernelConfigOf(c.report->best->config).constants);
+  }
+  // UE8M0 scales are another kernel: the plain act_quant of the shape is untuned.
+  EXPECT_FALSE(tunedConfig("act_quant", actQuantTuningKey(DType::BF16, 256, 7168, false)));
+  ASSERT_TRUE(useTuningDatabase(directory_ / "empty.json", /*readOnly=*/false));
+}
+
+TEST_F(TuningGpuTest, WithAutotuneOnAnUntunedCallTunesItsProblemFirst) {
+  ASSERT_TRUE(useTuningDatabase(directory_ / "auto.json", /*readOnly=*/false));
+  ASSERT_EQ(::setenv("TESSEL_AUTOTUNE", "1", 1), 0);
+  Expected<runtime::Tensor> q = runtime::Tensor::empty(DType::F8E4M3, {384, 640});
+  Expected<runtime::Tensor> s = runtime::Tensor::empty(DType::F32, {3, 5});
+  ASSERT_TRUE(q && s);
+  ASSERT_TRUE(q->copyFromHost(std::vector<uint8_t>(384 * 640, 0x38))); // 1.0 in e4m3
+  ASSERT_TRUE(s->copyFromHost(std::vector<float>(3 * 5, 0.5f)));
+  Expected<runtime::Tensor> out = weightDequant(q->view(), s->view());
+  ::unsetenv("TESSEL_AUTOTUNE");
+  ASSERT_TRUE(out) << out.error().message();
+  std::vector<uint16_t> values(384 * 640);
+  ASSERT_TRUE(out->copyToHost(values));
+  EXPECT_EQ(values.front(), 0x3F00); // bf16 0.5
+  EXPECT_EQ(values.back(), 0x3F00);
+  EXPECT_TRUE(tunedConfig("weight_dequant", weightDequantTuningKey(384, 640)))
+      << "the call tuned its problem and recorded it";
   ASSERT_TRUE(useTuningDatabase(directory_ / "empty.json", /*readOnly=*/false));
 }
 

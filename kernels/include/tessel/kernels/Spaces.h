@@ -23,6 +23,14 @@ inline constexpr std::string_view kNumWarpsParameter = "num_warps";
 /// rules (Fp8GemmHost.cpp, checkConfig) as predicates. EVEN_M is no tuning
 /// parameter: the host derives it from m.
 const autotune::ConfigSpace &fp8GemmSpace();
+/// act_quant: ROWS {4, ..., 64} x num_warps {1, 2, 4, 8}.
+const autotune::ConfigSpace &actQuantSpace();
+/// weight_quant: CHUNK {16, 32, 64, 128} x num_warps {4, 8, 16}.
+const autotune::ConfigSpace &weightQuantSpace();
+/// weight_dequant: BLOCK_M {8, ..., 128} x num_warps {2, 4, 8}.
+const autotune::ConfigSpace &weightDequantSpace();
+/// The space of the shipped kernel `kernel`; null for a kernel without one.
+const autotune::ConfigSpace *tuningSpace(std::string_view kernel);
 
 /// m is bucketed, not exact, because it is the number of tokens and changes
 /// from call to call: a bucket is the smallest power of two >= m, and every

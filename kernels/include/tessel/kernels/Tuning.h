@@ -30,12 +30,15 @@ Status useTuningDatabase(const std::filesystem::path &path, bool readOnly);
 /// KernelConfig::numWarps, every other parameter a constant.
 KernelConfig kernelConfigOf(const autotune::Config &config);
 
-/// The database key of fp8_gemm on [m, k] x [n, k] on the JIT's device: an
-/// Error without a device.
-Expected<autotune::TuningEntryKey> fp8GemmEntryKey(int64_t m, int64_t n, int64_t k);
+/// The database key of `kernel` (a name tuningSpace() knows) on `problem`
+/// (its tuning key, tessel/kernels/Spaces.h) on the JIT's device: an Error
+/// without a device.
+Expected<autotune::TuningEntryKey> tuningEntryKey(std::string_view kernel, std::string problem);
 
-/// The tuned config of fp8_gemm for [m, k] x [n, k], if the process's
-/// database has one for this device and build.
+/// The tuned config of `kernel` for `problem`, if the process's database has
+/// one for this device and build.
+std::optional<KernelConfig> tunedConfig(std::string_view kernel, const std::string &problem);
+/// tunedConfig of fp8_gemm for [m, k] x [n, k].
 std::optional<KernelConfig> tunedFp8GemmConfig(int64_t m, int64_t n, int64_t k);
 
 /// The config fp8Gemm launches for [m, k] x [n, k] when given none and
@@ -71,5 +74,15 @@ struct TuneReport {
 /// compiled first, on `compileThreads` threads at once, then timed one after
 /// another. Configs that fail are reported in the results and not recorded.
 Expected<TuneReport> tuneFp8Gemm(int64_t m, int64_t n, int64_t k, const TuneOptions &options = {});
+
+/// The same for the conversion kernels, each on random inputs of its
+/// problem: act_quant of a bf16 x [m, k], weight_quant of a bf16 w [n, k]
+/// (each with or without UE8M0 scales, which change the kernel), and
+/// weight_dequant of q [n, k]. Their configs compile as they are first timed.
+Expected<TuneReport> tuneActQuant(int64_t m, int64_t k, bool ue8m0Scales = false,
+                                  const TuneOptions &options = {});
+Expected<TuneReport> tuneWeightQuant(int64_t n, int64_t k, bool ue8m0Scales = false,
+                                     const TuneOptions &options = {});
+Expected<TuneReport> tuneWeightDequant(int64_t n, int64_t k, const TuneOptions &options = {});
 
 } // namespace tessel::kernels
