@@ -15,4 +15,7 @@ inline constexpr int kUsageError = 2;
 /// `tessel tune ...` (Tune.cpp); returns the exit status.
 int tune(const std::vector<std::string> &args);
 
+/// `tessel fp8-cast ...` (Fp8Cast.cpp); returns the exit status.
+int fp8Cast(const std::vector<std::string> &args);
+
 } // namespace tessel::tool

@@ -44,6 +44,8 @@ std::string usage() {
       "[--retune] [--ue8m0]\n"
       "       tessel tune KERNEL --dry-run\n"
       "       tessel tune --export FILE | --merge FILE [--db FILE]\n"
+      "       tessel fp8-cast --input DIR --output DIR --to bf16|fp8 [--device gpu|cpu] "
+      "[--jobs N] [--quiet]\n"
       "\n"
       "ARCH is one of {} (default sm_90a). --dump-ir writes the\n"
       "IR after every stage into DIR (so does the environment variable TESSEL_DUMP_IR).\n"
@@ -51,7 +53,8 @@ std::string usage() {
       "tune: fp8_gemm takes SIZES M,N,K, act_quant M,K, weight_quant and weight_dequant N,K.\n"
       "It records in FILE, else $TESSEL_TUNING_DB, else tuning.json in the kernel cache\n"
       "directory; --jobs N compiles on N threads (default: one per hardware thread);\n"
-      "--dry-run prints the configs of the space, one per line.\n",
+      "--dry-run prints the configs of the space, one per line.\n"
+      "fp8-cast converts a safetensors checkpoint between FP8 and BF16 (fp8-cast --help).\n",
       fmt::join(tessel::supportedArchitectures(), ", "));
 }
 
@@ -241,6 +244,8 @@ int main(int argc, char **argv) {
     return compile(args);
   if (command == "tune")
     return tessel::tool::tune(args);
+  if (command == "fp8-cast")
+    return tessel::tool::fp8Cast(args);
   if (command == "--help" || command == "-h" || command == "help") {
     std::fputs(usage().c_str(), stdout);
     return 0;
