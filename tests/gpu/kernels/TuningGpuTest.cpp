@@ -43,17 +43,30 @@ TEST_F(TuningGpuTest, ASweepRecordsTheSpaceAndASecondSweepTimesNothing) {
   ASSERT_TRUE(first) << first.error().message();
   const size_t spaceSize = fp8GemmSpace().enumerate().valid.size();
   ASSERT_EQ(first->results.size(), spaceSize);
-  for (const autotune::SweepResult &result : first->results)
-    EXPECT_TRUE(result.failure.empty()) << result.config.text() << ": " << result.failure;
+  // A config is dropped only for spilling (128 x 128 tiles on 4 warps do on
+  // sm_90a), never for failing to compile or run.
+  size_t timed = 0;
+  for (const autotune::SweepResult &result : first->results) {
+    if (result.milliseconds)
+      ++timed;
+    else
+      EXPECT_EQ(result.failure.rfind("spills: ", 0), 0u)
+          << result.config.text() << ": " << result.failure;
+  }
+  EXPECT_GE(timed, spaceSize * 3 / 4);
   ASSERT_TRUE(first->best);
   ASSERT_TRUE(first->defaultMilliseconds);
   EXPECT_LE(first->best->milliseconds, *first->defaultMilliseconds * 1.05)
       << "the default config is in the space, so the best is at most as slow (up to noise)";
 
+  // The second sweep times nothing: the configs timed before are kept, and
+  // the dropped ones are dropped again when they load, untimed.
   Expected<TuneReport> second = tuneFp8Gemm(m, n, k, options);
   ASSERT_TRUE(second) << second.error().message();
-  EXPECT_TRUE(second->results.empty());
-  EXPECT_EQ(second->reused, spaceSize);
+  EXPECT_EQ(second->reused, timed);
+  EXPECT_EQ(second->results.size(), spaceSize - timed);
+  for (const autotune::SweepResult &result : second->results)
+    EXPECT_FALSE(result.milliseconds) << result.config.text();
   ASSERT_TRUE(second->best);
   EXPECT_EQ(second->best->config, first->best->config);
 
