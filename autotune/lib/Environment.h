@@ -10,18 +10,15 @@
 // |                  | relative path is ignored (XDG spec)         |                            |
 // | HOME             | cache root if both above are unset          | <tmp>/tessel-cache-<uid>   |
 //
-// The cache directory rule repeats runtime/lib/Environment.cpp (the
-// runtime's DiskCache::defaultDirectory) so that the autotuner needs no
-// runtime; the two must agree, which tests/unit/autotune checks against the
-// table above. Values are read on every call, so that tests can change them.
+// The cache directory is the runtime's (DiskCache::defaultDirectory), so the
+// database always sits beside the kernel cache; tests/unit/autotune checks
+// the table above. Values are read on every call, so that tests can change
+// them.
 #pragma once
 
 #include <filesystem>
 
 namespace tessel::autotune::environment {
-
-/// The directory of the kernel cache, as the runtime finds it.
-std::filesystem::path cacheDirectory();
 
 /// The tuning database file, following the table above.
 std::filesystem::path tuningDatabasePath();
