@@ -5,6 +5,8 @@
 // exactly as large as its shape and dtype say.
 #include "tessel/checkpoint/Safetensors.h"
 
+#include "tessel/support/FileDescriptor.h"
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -94,22 +96,6 @@ Status writeAt(int fd, const void *source, std::size_t bytes, std::uint64_t offs
   }
   return Status::success();
 }
-
-/// A file descriptor closed on scope exit.
-class FileDescriptor {
-public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  FileDescriptor(const FileDescriptor &) = delete;
-  FileDescriptor &operator=(const FileDescriptor &) = delete;
-  ~FileDescriptor() {
-    if (fd_ >= 0)
-      ::close(fd_);
-  }
-  int get() const { return fd_; }
-
-private:
-  int fd_;
-};
 
 Expected<Header> readHeaderFrom(int fd, const std::filesystem::path &path) {
   const std::string file = path.string();

@@ -2,6 +2,7 @@
 
 #include "CacheEntryFormat.h"
 #include "Environment.h"
+#include "tessel/support/FileDescriptor.h"
 
 #include <fmt/format.h>
 
@@ -23,29 +24,6 @@ constexpr std::size_t kMinKeyLength = 16;
 constexpr std::size_t kMaxKeyLength = 128;
 
 std::string systemError(int error) { return std::strerror(error); }
-
-/// Closes a file descriptor on every path out of a function.
-class FileDescriptor {
-public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  FileDescriptor(const FileDescriptor &) = delete;
-  FileDescriptor &operator=(const FileDescriptor &) = delete;
-  ~FileDescriptor() {
-    if (fd_ >= 0)
-      ::close(fd_);
-  }
-  int get() const { return fd_; }
-  /// Closes now, reporting the error close() can return after buffered
-  /// writes fail.
-  int close() {
-    int result = ::close(fd_);
-    fd_ = -1;
-    return result;
-  }
-
-private:
-  int fd_;
-};
 
 bool readAll(int fd, char *data, std::size_t size) {
   while (size > 0) {
