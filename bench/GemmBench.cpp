@@ -2,12 +2,14 @@
 // block-scaled FP8 matmul on the same inputs, and the JIT's first-call times
 // for one config. Usage:
 //   tessel-bench-gemm [--json FILE] [--m M]...
-//                     [--config BLOCK_M,BLOCK_N,BLOCK_K,STAGES,WARPS | --config default]...
+//                     [--config BLOCK_M,BLOCK_N,BLOCK_K,STAGES,WARPS[,ws][,gG] | --config default]...
 // TFLOP/s counts 2 * M * N * K per call. Both sides are timed by one
 // function (medianColdL2Ms: event-timed launches from this process, L2
 // overwritten before each, no launch gap in the window); "x cuBLAS" is
 // cuBLASLt's time over fp8_gemm's, and "rel diff" the relative difference of
-// the two outputs. Without --config, the library's default config.
+// the two outputs. Without --config, the library's default config; a
+// trailing ",ws" asks for the warp-specialized schedule (WARP_SPECIALIZE=1)
+// and ",gG" for bands of G tile rows (GROUP_M=G).
 #include "CublasLtFp8Gemm.h"
 #include "Timing.h"
 #include "tessel/dsl/Jit.h"
@@ -23,6 +25,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -193,6 +196,60 @@ int timeFirstCall(int64_t m, int64_t n, int64_t k) {
 
 } // namespace
 
+/// A --config argument: BLOCK_M,BLOCK_N,BLOCK_K,STAGES,WARPS, then "ws" for
+/// WARP_SPECIALIZE=1 and "gG" for GROUP_M=G, in any order.
+std::optional<kernels::KernelConfig> parseConfig(std::string_view text) {
+  std::vector<std::string_view> fields;
+  for (size_t begin = 0; begin <= text.size();) {
+    size_t end = std::min(text.find(',', begin), text.size());
+    fields.push_back(text.substr(begin, end - begin));
+    begin = end + 1;
+  }
+  auto number = [](std::string_view field) -> std::optional<int64_t> {
+    int64_t value = 0;
+    auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), value);
+    if (error != std::errc() || end != field.data() + field.size())
+      return std::nullopt;
+    return value;
+  };
+  if (fields.size() < 5)
+    return std::nullopt;
+  kernels::KernelConfig config;
+  const char *names[] = {"BLOCK_M", "BLOCK_N", "BLOCK_K", "NUM_STAGES"};
+  for (size_t f = 0; f < 4; ++f) {
+    std::optional<int64_t> value = number(fields[f]);
+    if (!value)
+      return std::nullopt;
+    config.constants[names[f]] = *value;
+  }
+  std::optional<int64_t> warps = number(fields[4]);
+  if (!warps || *warps < 1)
+    return std::nullopt;
+  config.numWarps = unsigned(*warps);
+  for (size_t f = 5; f < fields.size(); ++f) {
+    if (fields[f] == "ws") {
+      config.constants["WARP_SPECIALIZE"] = 1;
+    } else if (fields[f].starts_with("g") && number(fields[f].substr(1))) {
+      config.constants["GROUP_M"] = *number(fields[f].substr(1));
+    } else {
+      return std::nullopt;
+    }
+  }
+  return config;
+}
+
+/// How a config reads in the table: "64x128x128 s4 w4", then " ws", " g8".
+std::string configName(const kernels::KernelConfig &config) {
+  const dsl::Constants &c = config.constants;
+  std::string name = fmt::format("{}x{}x{} s{} w{}", c.at("BLOCK_M"), c.at("BLOCK_N"),
+                                 c.at("BLOCK_K"), c.at("NUM_STAGES"), config.numWarps);
+  if (c.contains("WARP_SPECIALIZE") && c.at("WARP_SPECIALIZE"))
+    name += " ws";
+  if (c.contains("GROUP_M"))
+    name += fmt::format(" g{}", c.at("GROUP_M"));
+  return name;
+}
+
 int main(int argc, char **argv) {
   bench::disableDriverPtxCache();
   std::string jsonPath;
@@ -216,16 +273,17 @@ int main(int argc, char **argv) {
       ++i;
       configs.push_back({});
     } else if (arg == "--config" && i + 1 < argc) {
-      int bm, bn, bk, stages, warps;
-      if (std::sscanf(argv[++i], "%d,%d,%d,%d,%d", &bm, &bn, &bk, &stages, &warps) != 5) {
-        fmt::print(stderr, "--config takes BLOCK_M,BLOCK_N,BLOCK_K,STAGES,WARPS or default\n");
+      std::optional<kernels::KernelConfig> config = parseConfig(argv[++i]);
+      if (!config) {
+        fmt::print(stderr, "--config takes BLOCK_M,BLOCK_N,BLOCK_K,STAGES,WARPS[,ws][,gG] "
+                           "or default, got '{}'\n",
+                   argv[i]);
         return 2;
       }
-      configs.push_back({{{"BLOCK_M", bm}, {"BLOCK_N", bn}, {"BLOCK_K", bk}, {"NUM_STAGES", stages}},
-                         unsigned(warps)});
+      configs.push_back(*config);
     } else {
       fmt::print(stderr, "usage: tessel-bench-gemm [--json FILE] [--m M]... "
-                         "[--config BM,BN,BK,STAGES,WARPS | --config default]...\n"
+                         "[--config BM,BN,BK,STAGES,WARPS[,ws][,gG] | --config default]...\n"
                          "       tessel-bench-gemm --first-call M,N,K\n");
       return 2;
     }
@@ -290,9 +348,7 @@ int main(int argc, char **argv) {
       for (const kernels::KernelConfig &config : configs) {
         std::string name = "default";
         if (!config.constants.empty())
-          name = fmt::format("{}x{}x{} s{} w{}", config.constants.at("BLOCK_M"),
-                             config.constants.at("BLOCK_N"), config.constants.at("BLOCK_K"),
-                             config.constants.at("NUM_STAGES"), config.numWarps);
+          name = configName(config);
         auto launch = [&] {
           return kernels::fp8Gemm(a.view(), aScale.view(), b.view(), bScale.view(), c.view(),
                                   config);

@@ -787,6 +787,8 @@ std::vector<Value> forRange(const Operand &begin, const Operand &end, const Oper
                                        c.ir(bounds[2]), inits);
   if (options.numStages > 0)
     loop->setAttr(tile::kNumStagesAttrName, c.b().getI32IntegerAttr(options.numStages));
+  if (options.warpSpecialize)
+    loop->setAttr(tile::kWarpSpecializeAttrName, c.b().getUnitAttr());
   {
     mlir::OpBuilder::InsertionGuard guard(c.b());
     mlir::Block *block = loop.getBody();

@@ -29,13 +29,27 @@ void fp8GemmBody(const dsl::KernelScope &kernel) {
   int64_t blockK = kernel.constant("BLOCK_K");
   int stages = int(kernel.constant("NUM_STAGES"));
   bool evenM = kernel.constant("EVEN_M") != 0;
+  bool warpSpecialize = kernel.constant("WARP_SPECIALIZE") != 0;
+  int64_t groupM = kernel.constant("GROUP_M");
 
   // a and b are read a block at a time through descriptors: a block that
   // overhangs m, n or k reads zeros there, so the loop needs no masks of its
   // own, and on Hopper the copy engine moves the blocks (TMA).
   TensorDescriptor aBlocks = tensorDescriptor(a, {m, k}, {k, 1}, {blockM, blockK});
   TensorDescriptor bBlocks = tensorDescriptor(b, {n, k}, {k, 1}, {blockN, blockK});
-  Value firstRow = programId(0) * blockM, firstCol = programId(1) * blockN;
+  // The grid is one line of programs. They walk c's tiles in bands of
+  // GROUP_M tile rows, down each band's columns in turn, so that the programs
+  // running at once read few distinct blocks of a and b: at M = 4096 a wave
+  // of 132 programs in column order would read all 32 tile rows of a for 4
+  // columns of b; in bands of 8 it reads 8 rows for 16 columns.
+  Value tilesM = cdiv(m, blockM), tilesN = cdiv(n, blockN);
+  Value program = programId(0);
+  Value bandPrograms = tilesN * groupM;
+  Value firstBandRow = program / bandPrograms * groupM;
+  Value bandRows = minimum(tilesM - firstBandRow, groupM);
+  Value inBand = program % bandPrograms;
+  Value firstRow = (firstBandRow + inBand % bandRows) * blockM;
+  Value firstCol = inBand / bandRows * blockN;
 
   Value rows = firstRow + arange(0, blockM);
   Value cols = firstCol + arange(0, blockN);
@@ -76,7 +90,7 @@ void fp8GemmBody(const dsl::KernelScope &kernel) {
         Value scales = oneScaleBlock ? (sa * sb).col() : sa.col() * sb.row();
         return std::vector<Value>{fma(dot(av, bv), scales, carried[0])};
       },
-      LoopOptions{stages})[0];
+      LoopOptions{stages, warpSpecialize})[0];
 
   store(c + rows.col() * n + cols.row(), acc.to(DType::BF16),
         (rows.col() < m) & (cols.row() < n));
@@ -103,7 +117,12 @@ const dsl::KernelDefinition &fp8GemmKernel() {
                         {"BLOCK_N", 128, "columns of c per program (>= 16)"},
                         {"BLOCK_K", 128, "k per step: 32, 64 or 128 (divides the scale block)"},
                         {"NUM_STAGES", 2, "k steps whose loads are in flight at once"},
-                        {"EVEN_M", 0, "1 when m is a multiple of BLOCK_M: no row mask (from m)"}};
+                        {"EVEN_M", 0, "1 when m is a multiple of BLOCK_M: no row mask (from m)"},
+                        {"WARP_SPECIALIZE", 0,
+                         "1: a producer warpgroup issues the TMA copies while the kernel's "
+                         "warps (whole warpgroups) compute (sm_90a; ignored elsewhere)"},
+                        {"GROUP_M", 8,
+                         "tile rows per band of the programs' walk over c (L2 reuse; >= 1)"}};
     kernel.body = fp8GemmBody;
     kernel.numWarps = 4;
     return kernel;

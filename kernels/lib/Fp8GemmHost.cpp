@@ -156,8 +156,11 @@ Status checkConfig(const dsl::LaunchSpec &spec) {
   int64_t stages = value("NUM_STAGES");
   if (stages < 1 || stages > 8)
     return Error(fmt::format("{}: NUM_STAGES must be in [1, 8], got {}", kKernel, stages));
-  if (int64_t even = value("EVEN_M"); even != 0 && even != 1)
-    return Error(fmt::format("{}: EVEN_M must be 0 or 1, got {}", kKernel, even));
+  for (const char *name : {"EVEN_M", "WARP_SPECIALIZE"})
+    if (int64_t flag = value(name); flag != 0 && flag != 1)
+      return Error(fmt::format("{}: {} must be 0 or 1, got {}", kKernel, name, flag));
+  if (int64_t group = value("GROUP_M"); group < 1)
+    return Error(fmt::format("{}: GROUP_M must be at least 1, got {}", kKernel, group));
   // Each warp owns at least one 16 x 8 tensor-core piece of the tile.
   int64_t pieces = value("BLOCK_M") / 16 * (value("BLOCK_N") / 8);
   if (pieces < spec.numWarps)
@@ -203,8 +206,11 @@ Expected<detail::Fp8GemmLaunch> detail::prepareFp8Gemm(
     return Error(fmt::format("{}: EVEN_M = 1 needs m ({}) to be a multiple of BLOCK_M ({})",
                              kKernel, shape->m, spec.constants.at("BLOCK_M")));
   launch.empty = shape->m == 0 || shape->n == 0;
-  spec.grid = {detail::gridExtent(ceilDiv(shape->m, spec.constants["BLOCK_M"]), kKernel),
-               detail::gridExtent(ceilDiv(shape->n, spec.constants["BLOCK_N"]), kKernel), 1};
+  // One line of programs, which the kernel maps to tiles band by band.
+  spec.grid = {detail::gridExtent(ceilDiv(shape->m, spec.constants["BLOCK_M"]) *
+                                      ceilDiv(shape->n, spec.constants["BLOCK_N"]),
+                                  kKernel),
+               1, 1};
   launch.args = {a, aScale, b, bScale, c, dsl::LaunchArg::i32(int32_t(shape->m)),
                  dsl::LaunchArg::i32(int32_t(shape->n)), dsl::LaunchArg::i32(int32_t(shape->k))};
   return launch;

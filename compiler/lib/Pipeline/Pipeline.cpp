@@ -293,7 +293,11 @@ private:
     kernel.tensorMaps = tensorMaps_;
     kernel.name = kernelName_;
     kernel.arch = options_.arch;
-    kernel.numThreads = options_.numWarps * 32;
+    unsigned producerWarps = 0;
+    if (auto producer = module_->getAttrOfType<mlir::IntegerAttr>(
+            tessel::tilegpu::TileGPUDialect::kProducerWarpsAttrName))
+      producerWarps = unsigned(producer.getInt());
+    kernel.numThreads = (options_.numWarps + producerWarps) * 32;
     if (auto bytes = module_->getAttrOfType<mlir::IntegerAttr>(
             tessel::tilegpu::TileGPUDialect::kSharedBytesAttrName))
       kernel.sharedBytes = unsigned(bytes.getInt());

@@ -410,6 +410,74 @@ INSTANTIATE_TEST_SUITE_P(Configs, GemmConfigTest,
                                             ::testing::Values(1, 3), ::testing::Values(4u, 8u)),
                          configName);
 
+/// BLOCK_M, BLOCK_N, NUM_STAGES, numWarps of the warp-specialized schedule
+/// (WARP_SPECIALIZE = 1): a producer warpgroup issues the TMA copies on
+/// sm_90a; elsewhere, and on the interpreter, the option changes nothing,
+/// and the same results must come out.
+using WarpSpecializedConfig = std::tuple<int64_t, int64_t, int64_t, unsigned>;
+
+class WarpSpecializedGemmTest : public KernelBackendTest,
+                                public ::testing::WithParamInterface<WarpSpecializedConfig> {};
+
+std::string warpSpecializedName(const ::testing::TestParamInfo<WarpSpecializedConfig> &info) {
+  auto [blockM, blockN, stages, warps] = info.param;
+  return fmt::format("BM{}_BN{}_S{}_W{}", blockM, blockN, stages, warps);
+}
+
+/// The config of the test's parameters.
+KernelConfig warpSpecializedConfig(const WarpSpecializedConfig &param) {
+  auto [blockM, blockN, stages, warps] = param;
+  KernelConfig config;
+  config.constants = {{"BLOCK_M", blockM},     {"BLOCK_N", blockN},
+                      {"BLOCK_K", 128},        {"NUM_STAGES", stages},
+                      {"WARP_SPECIALIZE", 1}};
+  config.numWarps = warps;
+  return config;
+}
+
+TEST_P(WarpSpecializedGemmTest, SmallShapesMatchReference) {
+  // Partial tiles and steps everywhere; fewer K steps than stages; a decode
+  // batch of one.
+  for (GemmShape shape : {GemmShape{70, 150, 300}, GemmShape{130, 72, 200},
+                          GemmShape{1, 96, 1024}})
+    ASSERT_NO_FATAL_FAILURE(checkRandomProblem(shape, warpSpecializedConfig(GetParam())));
+}
+
+TEST_P(WarpSpecializedGemmTest, LargeShapesMatchReference) {
+  if (runtime::activeBackend() == runtime::Backend::Interpreter)
+    GTEST_SKIP() << "GPU backend only: too large for the interpreter, which runs the small "
+                    "shapes instead";
+  // Long K (many rounds of every slot) and a grid of many programs.
+  for (GemmShape shape : {GemmShape{128, 2112, 7168}, GemmShape{4096, 7168, 2048}})
+    ASSERT_NO_FATAL_FAILURE(checkRandomProblem(shape, warpSpecializedConfig(GetParam())));
+}
+
+INSTANTIATE_TEST_SUITE_P(Configs, WarpSpecializedGemmTest,
+                         ::testing::Values(WarpSpecializedConfig{64, 128, 4, 4},
+                                           WarpSpecializedConfig{128, 128, 4, 8},
+                                           WarpSpecializedConfig{128, 64, 6, 8},
+                                           WarpSpecializedConfig{128, 128, 2, 8}),
+                         warpSpecializedName);
+
+/// GROUP_M: the programs walk c's tiles in bands of GROUP_M tile rows. Every
+/// tile must be computed exactly once whatever the band height: one row per
+/// band, bands that leave a short last band (5 tile rows in bands of 2 and
+/// 3), one band taller than the grid.
+class GemmBandTest : public KernelBackendTest, public ::testing::WithParamInterface<int64_t> {};
+
+TEST_P(GemmBandTest, EveryTileIsComputedOnce) {
+  KernelConfig config;
+  config.constants = {{"BLOCK_M", 16}, {"BLOCK_N", 32}, {"GROUP_M", GetParam()}};
+  config.numWarps = 4;
+  // 5 tile rows and 7 tile columns, the last of each partial.
+  ASSERT_NO_FATAL_FAILURE(checkRandomProblem({70, 200, 256}, config));
+}
+
+INSTANTIATE_TEST_SUITE_P(Bands, GemmBandTest, ::testing::Values(1, 2, 3, 8),
+                         [](const ::testing::TestParamInfo<int64_t> &info) {
+                           return fmt::format("GROUP_M{}", info.param);
+                         });
+
 //===----------------------------------------------------------------------===//
 // Edge cases and the allocating form
 //===----------------------------------------------------------------------===//

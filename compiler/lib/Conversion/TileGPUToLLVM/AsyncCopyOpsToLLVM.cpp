@@ -171,7 +171,7 @@ struct AsyncWaitOpLowering : public ConvertOpToLLVMPattern<AsyncWaitOp> {
     if (ctx_.target.hasWarpgroupMma())
       fenceSharedForAsyncProxy(rewriter, op.getLoc());
     // Each thread waited for its own copies; the barrier publishes them all.
-    NVVM::Barrier0Op::create(rewriter, op.getLoc());
+    syncComputeThreads(rewriter, op.getLoc(), ctx_);
     rewriter.eraseOp(op);
     return success();
   }

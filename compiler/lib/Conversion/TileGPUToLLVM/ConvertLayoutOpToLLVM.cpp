@@ -35,14 +35,14 @@ struct ConvertLayoutOpLowering : public ConvertOpToLLVMPattern<ConvertLayoutOp> 
 
     SmallVector<Value> elements = unpackElements(rewriter, loc, adaptor.getSrc());
     auto fromIndices = elementIndices(rewriter, loc, from, placeThread(rewriter, loc, from));
-    NVVM::Barrier0Op::create(rewriter, loc);
+    syncComputeThreads(rewriter, loc, ctx_);
     for (auto [value, index] : llvm::zip(elements, fromIndices)) {
       Value slotValue = value;
       if (slotType != storage)
         slotValue = LLVM::ZExtOp::create(rewriter, loc, slotType, value);
       LLVM::StoreOp::create(rewriter, loc, slotValue, address(index));
     }
-    NVVM::Barrier0Op::create(rewriter, loc);
+    syncComputeThreads(rewriter, loc, ctx_);
     SmallVector<Value> results;
     for (auto &index : elementIndices(rewriter, loc, to, placeThread(rewriter, loc, to))) {
       Value value = LLVM::LoadOp::create(rewriter, loc, slotType, address(index));

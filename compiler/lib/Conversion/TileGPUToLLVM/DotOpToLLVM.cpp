@@ -299,13 +299,13 @@ struct DotOpLowering : public ConvertOpToLLVMPattern<tile::DotOp> {
     // 1. Operands to shared memory: A at [row][k], B at [column][k].
     Value base = scratchBase(b, loc, ctx_);
     Value bBase = gep(b, loc, base, i32Constant(b, loc, m * pitch));
-    NVVM::Barrier0Op::create(b, loc);
+    syncComputeThreads(b, loc, ctx_);
     stageOperand(b, loc, op.getA().getType(), adaptor.getA(), base, pitch, /*kDim=*/1);
     stageOperand(b, loc, op.getB().getType(), adaptor.getB(), bBase, pitch, /*kDim=*/0);
     bool warpgroupMma = canUseWarpgroupMma(ctx_, mma, m, n, pitch, aElement, bElement);
     if (warpgroupMma) // wgmma reads the operands through the async proxy
       fenceSharedForAsyncProxy(b, loc);
-    NVVM::Barrier0Op::create(b, loc);
+    syncComputeThreads(b, loc, ctx_);
 
     SmallVector<Value> acc = unpackElements(b, loc, adaptor.getAcc());
     if (warpgroupMma) {

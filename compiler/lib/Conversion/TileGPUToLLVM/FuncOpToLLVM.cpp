@@ -33,7 +33,13 @@ struct KernelFuncLowering : public ConvertOpToLLVMPattern<func::FuncOp> {
     auto kernel = LLVM::LLVMFuncOp::create(rewriter, func.getLoc(), func.getName(), llvmType);
     kernel->setAttr(NVVM::NVVMDialect::getKernelFuncAttrName(), rewriter.getUnitAttr());
     kernel->setAttr(NVVM::NVVMDialect::getMaxntidAttrName(),
-                    rewriter.getDenseI32ArrayAttr({int32_t(ctx_.numWarps * 32), 1, 1}));
+                    rewriter.getDenseI32ArrayAttr({int32_t(ctx_.threadsPerBlock()), 1, 1}));
+    // setmaxnreg needs a register cap at entry: the CTAs per multiprocessor
+    // that the register budget was split for give ptxas one (65536
+    // registers over their threads).
+    if (ctx_.producerWarps)
+      kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
+                      rewriter.getI32IntegerAttr(int32_t(ctx_.ctasPerMultiprocessor)));
     // Only alignment is promised to LLVM; pointers may alias (noalias is not
     // part of any kernel's contract).
     for (unsigned i = 0; i < func.getNumArguments(); ++i)

@@ -1,5 +1,9 @@
-// tile.program_id and tile.num_programs: the CTA's coordinates in the grid.
+// tile.program_id and tile.num_programs: the CTA's coordinates in the grid;
+// tilegpu.thread_id and set_max_registers: a thread's place in the CTA and
+// its warpgroup's share of the register file, for warp-specialized kernels.
 #include "Lowering.h"
+
+#include "tessel/Dialect/TileGPU/IR/TileGPU.h"
 
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 
@@ -41,11 +45,33 @@ struct NumProgramsOpLowering : public ConvertOpToLLVMPattern<tile::NumProgramsOp
   }
 };
 
+struct ThreadIdOpLowering : public ConvertOpToLLVMPattern<tilegpu::ThreadIdOp> {
+  using ConvertOpToLLVMPattern::ConvertOpToLLVMPattern;
+  LogicalResult matchAndRewrite(tilegpu::ThreadIdOp op, OpAdaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, NVVM::ThreadIdXOp::create(rewriter, op.getLoc(), rewriter.getI32Type()));
+    return success();
+  }
+};
+
+struct SetMaxRegistersOpLowering : public ConvertOpToLLVMPattern<tilegpu::SetMaxRegistersOp> {
+  using ConvertOpToLLVMPattern::ConvertOpToLLVMPattern;
+  LogicalResult matchAndRewrite(tilegpu::SetMaxRegistersOp op, OpAdaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    NVVM::SetMaxRegisterOp::create(rewriter, op.getLoc(), op.getRegisters(),
+                                   op.getIncrease() ? NVVM::SetMaxRegisterAction::increase
+                                                    : NVVM::SetMaxRegisterAction::decrease);
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
 } // namespace
 
 void populateGridOpPatterns(TileTypeConverter &converter, RewritePatternSet &patterns,
                             const LoweringContext &) {
-  patterns.add<ProgramIdOpLowering, NumProgramsOpLowering>(converter);
+  patterns.add<ProgramIdOpLowering, NumProgramsOpLowering, ThreadIdOpLowering,
+               SetMaxRegistersOpLowering>(converter);
 }
 
 } // namespace tessel::lowering

@@ -187,6 +187,17 @@ Value ownsElements(OpBuilder &b, Location loc, Type original) {
   return LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq, tid, i32Constant(b, loc, 0));
 }
 
+void syncComputeThreads(OpBuilder &b, Location loc, const LoweringContext &ctx) {
+  if (!ctx.producerWarps) {
+    NVVM::Barrier0Op::create(b, loc);
+    return;
+  }
+  // Barrier 0 is the CTA's (__syncthreads); 1 is the first free one.
+  NVVM::BarrierOp::create(b, loc, TypeRange{}, i32Constant(b, loc, 1),
+                          i32Constant(b, loc, int64_t(ctx.numWarps) * 32),
+                          NVVM::BarrierReductionAttr(), Value());
+}
+
 Value scratchBase(OpBuilder &b, Location loc, const LoweringContext &ctx) {
   return LLVM::AddressOfOp::create(b, loc, LLVM::LLVMPointerType::get(b.getContext(), 3),
                                    ctx.scratchSymbol);

@@ -31,6 +31,19 @@ struct LoweringContext {
   /// Where the pipeline region (async copy buffers) starts in the scratch:
   /// after the part that single ops use one at a time.
   int64_t pipelineOffset = 0;
+  /// Warps of the producer warpgroup of a warp-specialized kernel
+  /// (tilegpu.producer_warps), which follow the numWarps that compute; 0
+  /// when the kernel is not warp-specialized.
+  unsigned producerWarps = 0;
+  /// CTAs resident per multiprocessor that a warp-specialized kernel's
+  /// register budget was split for (tilegpu.ctas_per_multiprocessor).
+  unsigned ctasPerMultiprocessor = 1;
+
+  /// Threads the CTA is launched with.
+  unsigned threadsPerBlock() const { return (numWarps + producerWarps) * 32; }
+  /// The thread that issues the copies and barrier arrivals done for the
+  /// whole CTA: thread 0, or the producer's first thread.
+  unsigned issuingThread() const { return producerWarps ? numWarps * 32 : 0; }
 };
 
 /// Converts tiles to structs of their per-thread elements, tile pointers to
@@ -95,6 +108,11 @@ mlir::Value isFirstReplica(mlir::OpBuilder &b, mlir::Location loc,
 mlir::Value ownsElements(mlir::OpBuilder &b, mlir::Location loc, mlir::Type original);
 
 /// Address of the shared-memory scratch buffer (addrspace 3).
+/// Syncs the threads that run tile code: the CTA (bar.sync 0), or in a
+/// warp-specialized kernel the consumer warps alone (named barrier 1), which
+/// the producer never joins.
+void syncComputeThreads(mlir::OpBuilder &b, mlir::Location loc, const LoweringContext &ctx);
+
 mlir::Value scratchBase(mlir::OpBuilder &b, mlir::Location loc, const LoweringContext &ctx);
 /// Byte offset in shared memory of a dot operand element staged as rows of
 /// K elements (the layout tile.dot and async_copy write, and ldmatrix reads):

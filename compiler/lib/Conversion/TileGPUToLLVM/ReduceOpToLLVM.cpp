@@ -119,10 +119,10 @@ struct ReduceOpLowering : public ConvertOpToLLVMPattern<tile::ReduceOp> {
             LLVM::MulOp::create(rewriter, loc, linear, i32Constant(rewriter, loc, warps)), warp);
         return LLVM::GEPOp::create(rewriter, loc, sharedPtr, element, base, ValueRange{position});
       };
-      NVVM::Barrier0Op::create(rewriter, loc);
+      syncComputeThreads(rewriter, loc, ctx_);
       for (size_t r = 0; r < partials.size(); ++r)
         LLVM::StoreOp::create(rewriter, loc, partials[r], slot(r, placement.warpCoord[axisDim]));
-      NVVM::Barrier0Op::create(rewriter, loc);
+      syncComputeThreads(rewriter, loc, ctx_);
       for (size_t r = 0; r < partials.size(); ++r) {
         Value acc =
             LLVM::LoadOp::create(rewriter, loc, element, slot(r, i32Constant(rewriter, loc, 0)));

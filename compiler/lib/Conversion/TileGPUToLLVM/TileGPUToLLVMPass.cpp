@@ -78,6 +78,12 @@ struct ConvertTileGPUToLLVM
     AxisInfoAnalysis axisInfo(module);
     LoweringContext ctx{axisInfo, *target, unsigned(numWarpsAttr.getInt()), kScratchSymbol,
                         pipelineOffset};
+    if (auto producer =
+            module->getAttrOfType<IntegerAttr>(tilegpu::TileGPUDialect::kProducerWarpsAttrName))
+      ctx.producerWarps = unsigned(producer.getInt());
+    if (auto ctas = module->getAttrOfType<IntegerAttr>(
+            tilegpu::TileGPUDialect::kCtasPerMultiprocessorAttrName))
+      ctx.ctasPerMultiprocessor = unsigned(ctas.getInt());
     TileTypeConverter converter(context);
 
     RewritePatternSet patterns(context);

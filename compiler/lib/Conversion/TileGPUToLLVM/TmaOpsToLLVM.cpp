@@ -1,8 +1,12 @@
 // tilegpu bulk tensor copies and mbarriers -> NVVM: tma_load becomes
 // cp.async.bulk.tensor, the barrier ops mbarrier.init / arrive.expect_tx /
-// try_wait.parity / inval. The ops one thread performs for the CTA are
-// guarded by `threadIdx.x == 0` (and the op's predicate), so that the
-// intrinsics need no PTX predicate of their own.
+// try_wait.parity / inval, mbarrier_arrive mbarrier.arrive from each warp's
+// first lane. The ops one thread performs for the CTA are guarded by a test
+// of the thread index (and the op's predicate), so that the intrinsics need
+// no PTX predicate of their own: the barriers are initialized and
+// invalidated by thread 0, which every kernel has; copies are issued by the
+// LoweringContext's issuing thread, the producer's in a warp-specialized
+// kernel.
 #include "Lowering.h"
 
 #include "tessel/Dialect/TileGPU/IR/TileGPU.h"
@@ -30,12 +34,13 @@ Value pipelineAddress(OpBuilder &b, Location loc, const LoweringContext &ctx, Va
                              b.getI8Type(), pipelineBase(b, loc, ctx), ValueRange{offset});
 }
 
-/// Runs `body` in thread 0 of the CTA only, and there only where `pred` (an
-/// i1, may be null) holds.
-void inFirstThread(OpBuilder &b, Location loc, Value pred,
-                   llvm::function_ref<void(OpBuilder &)> body) {
+/// Runs `body` in thread `thread` of the CTA only, and there only where
+/// `pred` (an i1, may be null) holds.
+void inThread(OpBuilder &b, Location loc, unsigned thread, Value pred,
+              llvm::function_ref<void(OpBuilder &)> body) {
   Value tid = NVVM::ThreadIdXOp::create(b, loc, b.getI32Type());
-  Value first = LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq, tid, i32Constant(b, loc, 0));
+  Value first =
+      LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq, tid, i32Constant(b, loc, thread));
   if (pred)
     first = LLVM::AndOp::create(b, loc, first, pred);
   scf::IfOp::create(b, loc, first, [&](OpBuilder &then, Location) {
@@ -50,7 +55,7 @@ struct MBarrierInitOpLowering : public ConvertOpToLLVMPattern<MBarrierInitOp> {
   LogicalResult matchAndRewrite(MBarrierInitOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    inFirstThread(rewriter, loc, Value(), [&](OpBuilder &b) {
+    inThread(rewriter, loc, 0, Value(), [&](OpBuilder &b) {
       for (uint32_t i = 0; i < op.getBarriers(); ++i) {
         Value offset = LLVM::AddOp::create(b, loc, adaptor.getOffset(), i32Constant(b, loc, 8 * i));
         NVVM::MBarrierInitOp::create(b, loc, pipelineAddress(b, loc, ctx_, offset),
@@ -58,7 +63,9 @@ struct MBarrierInitOpLowering : public ConvertOpToLLVMPattern<MBarrierInitOp> {
       }
     });
     // The copy engine must see the initialized barriers, and every thread
-    // must see them before it waits.
+    // must see them before it waits: the whole CTA syncs, since a
+    // warp-specialized kernel initializes its barriers before its warpgroups
+    // part.
     NVVM::FenceMbarrierInitOp::create(rewriter, loc);
     NVVM::Barrier0Op::create(rewriter, loc);
     rewriter.eraseOp(op);
@@ -73,7 +80,7 @@ struct MBarrierInvalOpLowering : public ConvertOpToLLVMPattern<MBarrierInvalOp> 
   LogicalResult matchAndRewrite(MBarrierInvalOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    inFirstThread(rewriter, loc, Value(), [&](OpBuilder &b) {
+    inThread(rewriter, loc, 0, Value(), [&](OpBuilder &b) {
       for (uint32_t i = 0; i < op.getBarriers(); ++i) {
         Value offset = LLVM::AddOp::create(b, loc, adaptor.getOffset(), i32Constant(b, loc, 8 * i));
         NVVM::MBarrierInvalOp::create(b, loc, pipelineAddress(b, loc, ctx_, offset));
@@ -91,7 +98,7 @@ struct MBarrierExpectTxOpLowering : public ConvertOpToLLVMPattern<MBarrierExpect
   LogicalResult matchAndRewrite(MBarrierExpectTxOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    inFirstThread(rewriter, loc, adaptor.getPred(), [&](OpBuilder &b) {
+    inThread(rewriter, loc, ctx_.issuingThread(), adaptor.getPred(), [&](OpBuilder &b) {
       NVVM::MBarrierArriveExpectTxOp::create(
           b, loc, Type(), pipelineAddress(b, loc, ctx_, adaptor.getOffset()),
           i32Constant(b, loc, op.getBytes()), NVVM::MemScopeKind::CTA, /*relaxed=*/false,
@@ -111,7 +118,7 @@ struct TmaLoadOpLowering : public ConvertOpToLLVMPattern<TmaLoadOp> {
     Location loc = op.getLoc();
     // The tensor map counts dimensions innermost first.
     SmallVector<Value> coordinates(llvm::reverse(adaptor.getIndices()));
-    inFirstThread(rewriter, loc, adaptor.getPred(), [&](OpBuilder &b) {
+    inThread(rewriter, loc, ctx_.issuingThread(), adaptor.getPred(), [&](OpBuilder &b) {
       // The copy's destination is in the cluster's shared memory window,
       // where the CTA's own shared memory has the same addresses (the
       // shared::cta form of the instruction needs a newer PTX ISA).
@@ -147,12 +154,35 @@ struct MBarrierWaitOpLowering : public ConvertOpToLLVMPattern<MBarrierWaitOp> {
   const LoweringContext &ctx_;
 };
 
+struct MBarrierArriveOpLowering : public ConvertOpToLLVMPattern<MBarrierArriveOp> {
+  MBarrierArriveOpLowering(TileTypeConverter &converter, const LoweringContext &ctx)
+      : ConvertOpToLLVMPattern(converter), ctx_(ctx) {}
+  LogicalResult matchAndRewrite(MBarrierArriveOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value tid = NVVM::ThreadIdXOp::create(rewriter, loc, rewriter.getI32Type());
+    Value lane = LLVM::AndOp::create(rewriter, loc, tid, i32Constant(rewriter, loc, 31));
+    Value first = LLVM::ICmpOp::create(rewriter, loc, LLVM::ICmpPredicate::eq, lane,
+                                       i32Constant(rewriter, loc, 0));
+    scf::IfOp::create(rewriter, loc, first, [&](OpBuilder &b, Location) {
+      NVVM::MBarrierArriveOp::create(b, loc, Type(),
+                                     pipelineAddress(b, loc, ctx_, adaptor.getOffset()),
+                                     /*count=*/Value());
+      scf::YieldOp::create(b, loc);
+    });
+    rewriter.eraseOp(op);
+    return success();
+  }
+  const LoweringContext &ctx_;
+};
+
 } // namespace
 
 void populateTmaOpPatterns(TileTypeConverter &converter, RewritePatternSet &patterns,
                            const LoweringContext &ctx) {
   patterns.add<MBarrierInitOpLowering, MBarrierInvalOpLowering, MBarrierExpectTxOpLowering,
-               TmaLoadOpLowering, MBarrierWaitOpLowering>(converter, ctx);
+               TmaLoadOpLowering, MBarrierWaitOpLowering, MBarrierArriveOpLowering>(converter,
+                                                                                      ctx);
 }
 
 } // namespace tessel::lowering

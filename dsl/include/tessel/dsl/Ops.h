@@ -138,6 +138,15 @@ struct LoopOptions {
   /// compiler may start the loads of the next stages - 1 iterations while
   /// this one computes. 1 runs the body as written; 0 lets the compiler pick.
   int numStages = 0;
+  /// Issue the loop's pipelined loads from a producer warpgroup of their own
+  /// (warp specialization): the CTA gets 4 warps more than the kernel's, one
+  /// thread of which copies each iteration's dot operands into shared memory
+  /// (TMA) while the kernel's warps compute with most of the registers,
+  /// synchronized per stage by mbarriers instead of CTA-wide syncs. Taken
+  /// where every dot operand of the loop is copied by the TMA and wgmma
+  /// computes (sm_90a), the kernel's warps are whole warpgroups, and the
+  /// loop is the kernel's only one, at its top level; ignored elsewhere.
+  bool warpSpecialize = false;
 };
 std::vector<Value> forRange(const Operand &begin, const Operand &end, const Operand &step,
                             const std::vector<Value> &initial, const LoopBody &body,

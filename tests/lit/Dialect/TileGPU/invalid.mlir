@@ -1,5 +1,5 @@
 // RUN: tessel-opt %s -split-input-file -verify-diagnostics
-// Pins every verifier message of the tilegpu layouts.
+// Pins every verifier message of the tilegpu layouts and ops.
 
 // expected-error @+1 {{threadsPerWarp must multiply to 32, got 16}}
 func.func @lanes_not_a_warp(%x: tensor<64xf32, #tilegpu.blocked<sizePerThread = [1], threadsPerWarp = [16], warpsPerCTA = [4], order = [0]>>) {
@@ -52,5 +52,21 @@ func.func @ranks_differ(%x: tensor<64x64xf32, #tilegpu.blocked<sizePerThread = [
 
 // expected-error @+1 {{slice parent must be a tilegpu layout}}
 func.func @slice_of_no_layout(%x: tensor<64xf32, #tilegpu.slice<dim = 0, parent = 1 : i32>>) {
+  return
+}
+
+// -----
+
+func.func @too_few_registers() {
+  // expected-error @+1 {{registers must be a multiple of 8 in [24, 256], got 20}}
+  tilegpu.set_max_registers 20
+  return
+}
+
+// -----
+
+func.func @registers_off_the_granule() {
+  // expected-error @+1 {{registers must be a multiple of 8 in [24, 256], got 100}}
+  tilegpu.set_max_registers 100 increase
   return
 }

@@ -121,3 +121,10 @@ OpFoldResult ConvertLayoutOp::fold(FoldAdaptor) {
   return {};
 }
 
+
+LogicalResult SetMaxRegistersOp::verify() {
+  uint32_t registers = getRegisters();
+  if (registers < 24 || registers > 256 || registers % 8 != 0)
+    return emitOpError("registers must be a multiple of 8 in [24, 256], got ") << registers;
+  return success();
+}

@@ -49,6 +49,8 @@
 #include "tessel/Dialect/TileGPU/IR/TargetInfo.h"
 #include "tessel/Dialect/TileGPU/Transforms/Passes.h"
 
+#include "PipelinedLoop.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -67,6 +69,115 @@ namespace tessel {
 using namespace mlir;
 using namespace tessel;
 using namespace tessel::tilegpu;
+using namespace tessel::tilegpu::pipelining;
+
+namespace tessel::tilegpu::pipelining {
+
+Value TensorMapArguments::get(tile::MakeTensorDescriptorOp make) {
+  if (Value arg = arguments_.lookup(make))
+    return arg;
+  auto func = make->getParentOfType<func::FuncOp>();
+  tile::HostTensorMap host = tile::hostTensorMap(make);
+  Builder b(make.getContext());
+  auto split = [&](const std::vector<tile::HostExtent> &extents, StringRef name,
+                   SmallVectorImpl<NamedAttribute> &into) {
+    SmallVector<int64_t> args, values;
+    for (const tile::HostExtent &extent : extents) {
+      args.push_back(extent.argument);
+      values.push_back(extent.argument >= 0 ? 0 : extent.value);
+    }
+    into.push_back(b.getNamedAttr((name + "_args").str(), b.getDenseI64ArrayAttr(args)));
+    into.push_back(b.getNamedAttr((name + "_values").str(), b.getDenseI64ArrayAttr(values)));
+  };
+  RankedTensorType block = make.getType().getBlockType();
+  SmallVector<NamedAttribute> fields;
+  fields.push_back(b.getNamedAttr("base", b.getI64IntegerAttr(host.baseArgument)));
+  split(host.shape, "shape", fields);
+  split(host.strides, "strides", fields);
+  fields.push_back(b.getNamedAttr("box", b.getDenseI64ArrayAttr(block.getShape())));
+  int64_t rowBytes = block.getShape().back() * tile::storageBytes(block.getElementType());
+  fields.push_back(b.getNamedAttr("swizzle", b.getI64IntegerAttr(rowBytes)));
+  unsigned index = func.getNumArguments();
+  NamedAttribute map(b.getStringAttr(TileGPUDialect::kTensorMapAttrName),
+                     b.getDictionaryAttr(fields));
+  (void)func.insertArgument(index, make.getType(), b.getDictionaryAttr({map}), make.getLoc());
+  Value arg = func.getArgument(index);
+  arguments_[make] = arg;
+  return arg;
+}
+
+Value i32Value(OpBuilder &b, Location loc, int64_t value) {
+  return arith::ConstantIntOp::create(b, loc, value, 32);
+}
+
+Value ringSlot(OpBuilder &b, Location loc, int64_t ring, int64_t slotBytes, Value slot) {
+  return arith::AddIOp::create(b, loc, i32Value(b, loc, ring),
+                               arith::MulIOp::create(b, loc, slot, i32Value(b, loc, slotBytes)));
+}
+
+Value iterationIndex(OpBuilder &b, scf::ForOp loop) {
+  Location loc = loop.getLoc();
+  return arith::DivSIOp::create(
+      b, loc, arith::SubIOp::create(b, loc, loop.getInductionVar(), loop.getLowerBound()),
+      loop.getStep());
+}
+
+void copyThroughTma(OpBuilder &b, const PipelinedLoad &pipelined, IRMapping &mapping,
+                    Value slotOffset, Value barrierOffset, Value pred,
+                    TensorMapArguments &tensorMaps) {
+  tile::DescriptorLoadOp load = pipelined.tmaLoad;
+  for (Operation *op : pipelined.slice)
+    b.clone(*op, mapping);
+  SmallVector<Value> indices;
+  for (Value index : load.getIndices())
+    indices.push_back(mapping.lookupOrDefault(index));
+  Value desc = tensorMaps.get(load.getDesc().getDefiningOp<tile::MakeTensorDescriptorOp>());
+  TmaLoadOp::create(b, load.getLoc(), desc, indices, slotOffset, barrierOffset, pred);
+}
+
+int64_t tmaBytesPerStage(ArrayRef<PipelinedDot> dots) {
+  int64_t bytes = 0;
+  for (const PipelinedDot &d : dots)
+    for (const PipelinedLoad *load : {&d.a, &d.b})
+      if (load->tmaLoad)
+        bytes += load->slotBytes;
+  return bytes;
+}
+
+Value dotShared(OpBuilder &b, const PipelinedDot &d, Value acc, Value aOffset, Value bOffset,
+                int64_t begin, int64_t count) {
+  tile::DotOp dot = d.dot;
+  return DotSharedOp::create(b, dot.getLoc(), dot.getType(), acc, aOffset, bOffset,
+                             TypeAttr::get(dot.getA().getType().getElementType()),
+                             TypeAttr::get(dot.getB().getType().getElementType()),
+                             b.getI64IntegerAttr(begin), b.getI64IntegerAttr(count),
+                             b.getI64IntegerAttr(d.pitch))
+      .getResult();
+}
+
+void replaceDot(PipelinedDot &d, Value result) {
+  d.dot.getResult().replaceAllUsesWith(result);
+  d.dot.erase();
+  for (PipelinedLoad *load : {&d.a, &d.b}) {
+    if (load->transpose)
+      load->transpose.erase();
+    load->op()->erase();
+  }
+}
+
+void eraseDeadOps(Block *body) {
+  bool erased = true;
+  while (erased) {
+    erased = false;
+    for (Operation &op : llvm::make_early_inc_range(llvm::reverse(*body)))
+      if (op.use_empty() && isMemoryEffectFree(&op) && !op.hasTrait<OpTrait::IsTerminator>()) {
+        op.erase();
+        erased = true;
+      }
+  }
+}
+
+} // namespace tessel::tilegpu::pipelining
 
 namespace {
 
@@ -76,83 +187,12 @@ constexpr int kDefaultStages = 3;
 /// Bytes of the largest tile staged besides dot operands.
 constexpr int64_t kMaxStagedBytes = 4096;
 
-/// Bytes of one mbarrier.
-constexpr int64_t kMBarrierBytes = 8;
-
-/// The kernel arguments holding TMA tensor maps, one per descriptor, added
-/// to the kernel as the pipeliner first needs them.
-class TensorMapArguments {
-public:
-  /// The argument holding the tensor map of `make`'s descriptor.
-  Value get(tile::MakeTensorDescriptorOp make) {
-    if (Value arg = arguments_.lookup(make))
-      return arg;
-    auto func = make->getParentOfType<func::FuncOp>();
-    tile::HostTensorMap host = tile::hostTensorMap(make);
-    Builder b(make.getContext());
-    auto split = [&](const std::vector<tile::HostExtent> &extents, StringRef name,
-                     SmallVectorImpl<NamedAttribute> &into) {
-      SmallVector<int64_t> args, values;
-      for (const tile::HostExtent &extent : extents) {
-        args.push_back(extent.argument);
-        values.push_back(extent.argument >= 0 ? 0 : extent.value);
-      }
-      into.push_back(b.getNamedAttr((name + "_args").str(), b.getDenseI64ArrayAttr(args)));
-      into.push_back(b.getNamedAttr((name + "_values").str(), b.getDenseI64ArrayAttr(values)));
-    };
-    RankedTensorType block = make.getType().getBlockType();
-    SmallVector<NamedAttribute> fields;
-    fields.push_back(b.getNamedAttr("base", b.getI64IntegerAttr(host.baseArgument)));
-    split(host.shape, "shape", fields);
-    split(host.strides, "strides", fields);
-    fields.push_back(b.getNamedAttr("box", b.getDenseI64ArrayAttr(block.getShape())));
-    int64_t rowBytes = block.getShape().back() * tile::storageBytes(block.getElementType());
-    fields.push_back(b.getNamedAttr("swizzle", b.getI64IntegerAttr(rowBytes)));
-    unsigned index = func.getNumArguments();
-    NamedAttribute map(b.getStringAttr(TileGPUDialect::kTensorMapAttrName),
-                       b.getDictionaryAttr(fields));
-    (void)func.insertArgument(index, make.getType(), b.getDictionaryAttr({map}), make.getLoc());
-    Value arg = func.getArgument(index);
-    arguments_[make] = arg;
-    return arg;
-  }
-
-private:
-  llvm::DenseMap<Operation *, Value> arguments_;
-};
-
-/// A load that can be issued for a later iteration.
-struct PipelinedLoad {
-  /// A load through pointers (copied with cp.async), or
-  tile::LoadOp load;
-  /// a load through a tensor descriptor (copied by the TMA), and the
-  /// transpose that makes its block a B operand.
-  tile::DescriptorLoadOp tmaLoad;
-  tile::TransposeOp transpose;
-  /// The loop-body ops its pointers and mask are computed by, operands
-  /// before users: what is cloned for another iteration.
-  llvm::SetVector<Operation *> slice;
-  int64_t slotBytes = 0; ///< one slot: a staged operand's rows x pitch, or the tile
-  int64_t ring = 0;      ///< offset of its ring of slots in the pipeline region
-
-  Operation *op() const {
-    return load ? const_cast<tile::LoadOp &>(load).getOperation()
-                : const_cast<tile::DescriptorLoadOp &>(tmaLoad).getOperation();
-  }
-};
-
-/// A dot whose two operand loads can be pipelined.
-struct PipelinedDot {
-  tile::DotOp dot;
-  PipelinedLoad a, b; ///< K is dimension 1 of a, 0 of b
-  int64_t pitch;      ///< bytes per staged row (K elements)
-};
-
 class LoopPipeliner {
 public:
   LoopPipeliner(scf::ForOp loop, const AxisInfoAnalysis &axisInfo, const TargetInfo &target,
-                TensorMapArguments &tensorMaps)
-      : loop_(loop), axisInfo_(axisInfo), target_(target), tensorMaps_(tensorMaps) {}
+                unsigned numWarps, TensorMapArguments &tensorMaps)
+      : loop_(loop), axisInfo_(axisInfo), target_(target), numWarps_(numWarps),
+        tensorMaps_(tensorMaps) {}
 
   /// Pipelines the loop with its buffers from `regionBytes` on; returns the
   /// new end of the region (unchanged when the loop does not qualify).
@@ -165,7 +205,10 @@ public:
         dots_.push_back(*candidate);
     if (dots_.empty())
       return regionBytes;
-    if (!writesMemory())
+    // The consumers of the warp-specialized schedule read the loop's other
+    // loads themselves: they are not staged.
+    bool warpSpecialized = wantsWarpSpecialization();
+    if (!warpSpecialized && !writesMemory())
       for (tile::LoadOp load : loop_.getBody()->getOps<tile::LoadOp>())
         if (std::optional<PipelinedLoad> candidate = qualifiesForStaging(load))
           staged_.push_back(std::move(*candidate));
@@ -177,6 +220,7 @@ public:
     // Fewer stages when the buffers would not fit (with room for aligning
     // each operand ring).
     int64_t alignmentSlack = int64_t(dots_.size()) * 2 * kStagedOperandAlignment + kMBarrierBytes;
+    perStage += (warpSpecialized ? 2 : 1) * kMBarrierBytes;
     while (stages >= 2 && regionBytes + alignmentSlack + stages * perStage > sharedLimit)
       --stages;
     if (stages < 2)
@@ -200,6 +244,12 @@ public:
       offset = llvm::alignTo(offset, kMBarrierBytes);
       barrierRing_ = offset;
       offset += stages * kMBarrierBytes;
+    }
+    if (warpSpecialized) {
+      WarpSpecializedRings rings{stages, barrierRing_, offset, offset + stages * kMBarrierBytes};
+      offset = rings.endOffset;
+      warpSpecialize(loop_, dots_, rings, numWarps_, target_, tensorMaps_);
+      return offset;
     }
     rewrite();
     return offset;
@@ -306,6 +356,19 @@ private:
     return pipelined;
   }
 
+  /// Whether the loop asks for the warp-specialized schedule and can take
+  /// it: on a target with wgmma, every operand copied by the TMA, whole
+  /// consumer warpgroups, and a kernel canWarpSpecialize accepts. Elsewhere
+  /// the option is ignored.
+  bool wantsWarpSpecialization() {
+    if (!loop_->hasAttr(tile::kWarpSpecializeAttrName) || !target_.hasWarpgroupMma() ||
+        numWarps_ % kWarpsPerWarpgroup != 0)
+      return false;
+    bool allTma = llvm::all_of(
+        dots_, [](const PipelinedDot &d) { return d.a.tmaLoad && d.b.tmaLoad; });
+    return allTma && canWarpSpecialize(loop_, dots_);
+  }
+
   bool usesTma() const {
     return llvm::any_of(dots_, [](const PipelinedDot &d) { return d.a.tmaLoad || d.b.tmaLoad; });
   }
@@ -365,15 +428,11 @@ private:
     return PipelinedDot{dot, std::move(*a), std::move(*b), pitch};
   }
 
-  Value i32(OpBuilder &b, int64_t value) {
-    return arith::ConstantIntOp::create(b, loop_.getLoc(), value, 32);
-  }
+  Value i32(OpBuilder &b, int64_t value) { return i32Value(b, loop_.getLoc(), value); }
 
   /// Byte offset of `slot` (an i32) of a load's ring in the pipeline region.
   Value slotOffset(OpBuilder &b, Value slot, const PipelinedLoad &pipelined) {
-    Location loc = loop_.getLoc();
-    return arith::AddIOp::create(b, loc, i32(b, pipelined.ring),
-                                 arith::MulIOp::create(b, loc, slot, i32(b, pipelined.slotBytes)));
+    return ringSlot(b, loop_.getLoc(), pipelined.ring, pipelined.slotBytes, slot);
   }
 
   /// The pointers and mask of `load`, recomputed for induction value `iv`,
@@ -399,27 +458,7 @@ private:
 
   /// Byte offset of the mbarrier of `slot` (an i32).
   Value barrierOffset(OpBuilder &b, Value slot) {
-    Location loc = loop_.getLoc();
-    return arith::AddIOp::create(b, loc, i32(b, barrierRing_),
-                                 arith::MulIOp::create(b, loc, slot, i32(b, kMBarrierBytes)));
-  }
-
-  /// Starts the TMA copy of one descriptor load, for induction value `iv`,
-  /// into `slot` of its ring, signalling the slot's barrier; nothing when
-  /// `inRange` is false.
-  void copyThroughTma(OpBuilder &b, const PipelinedLoad &pipelined, Value iv, Value slot,
-                      Value inRange) {
-    tile::DescriptorLoadOp load = pipelined.tmaLoad;
-    IRMapping mapping;
-    mapping.map(loop_.getInductionVar(), iv);
-    for (Operation *op : pipelined.slice)
-      b.clone(*op, mapping);
-    SmallVector<Value> indices;
-    for (Value index : load.getIndices())
-      indices.push_back(mapping.lookupOrDefault(index));
-    Value desc = tensorMaps_.get(load.getDesc().getDefiningOp<tile::MakeTensorDescriptorOp>());
-    TmaLoadOp::create(b, load.getLoc(), desc, indices, slotOffset(b, slot, pipelined),
-                      barrierOffset(b, slot), inRange);
+    return ringSlot(b, loop_.getLoc(), barrierRing_, kMBarrierBytes, slot);
   }
 
   /// Copies one operand load, for induction value `iv`, into `slot` of its
@@ -429,7 +468,10 @@ private:
     if (pipelined.tmaLoad) {
       Value inRange = arith::CmpIOp::create(b, loop_.getLoc(), arith::CmpIPredicate::slt, iv,
                                             loop_.getUpperBound());
-      copyThroughTma(b, pipelined, iv, slot, inRange);
+      IRMapping mapping;
+      mapping.map(loop_.getInductionVar(), iv);
+      copyThroughTma(b, pipelined, mapping, slotOffset(b, slot, pipelined),
+                     barrierOffset(b, slot), inRange, tensorMaps_);
       return;
     }
     auto [ptr, mask] = addressFor(b, pipelined, iv);
@@ -443,11 +485,7 @@ private:
   void copyStage(OpBuilder &b, Value iv, Value slot) {
     if (usesTma()) {
       // The slot's barrier completes once the copies wrote all their bytes.
-      int64_t bytes = 0;
-      for (const PipelinedDot &d : dots_)
-        for (const PipelinedLoad *load : {&d.a, &d.b})
-          if (load->tmaLoad)
-            bytes += load->slotBytes;
+      int64_t bytes = tmaBytesPerStage(dots_);
       Value inRange = arith::CmpIOp::create(b, loop_.getLoc(), arith::CmpIPredicate::slt, iv,
                                             loop_.getUpperBound());
       MBarrierExpectTxOp::create(b, loop_.getLoc(), barrierOffset(b, slot), inRange,
@@ -463,18 +501,6 @@ private:
       AsyncStageOp::create(b, load.getLoc(), ptr, mask, slotOffset(b, slot, staged));
     }
     AsyncCommitOp::create(b, loop_.getLoc());
-  }
-
-  /// dot_shared over K elements [begin, begin + count) of `d`'s operands.
-  Value dotShared(OpBuilder &b, const PipelinedDot &d, Value acc, Value aOffset, Value bOffset,
-                  int64_t begin, int64_t count) {
-    tile::DotOp dot = d.dot;
-    return DotSharedOp::create(b, dot.getLoc(), dot.getType(), acc, aOffset, bOffset,
-                               TypeAttr::get(dot.getA().getType().getElementType()),
-                               TypeAttr::get(dot.getB().getType().getElementType()),
-                               b.getI64IntegerAttr(begin), b.getI64IntegerAttr(count),
-                               b.getI64IntegerAttr(d.pitch))
-        .getResult();
   }
 
   void rewrite() {
@@ -494,8 +520,7 @@ private:
     Block *body = loop_.getBody();
     b.setInsertionPointToStart(body);
     Value iv = loop_.getInductionVar();
-    Value iteration = arith::DivSIOp::create(
-        b, loc, arith::SubIOp::create(b, loc, iv, lower), step);
+    Value iteration = iterationIndex(b, loop_);
     Value slot = arith::RemSIOp::create(b, loc, iteration, i32(b, stages_));
     if (usesTma()) {
       // Slot s is filled for iterations s, s + S, s + 2S, ...: phases 0, 1, 0, ...
@@ -540,13 +565,7 @@ private:
         acc = dotShared(b, d, acc, aOffset, bOffset, 0, k);
       }
       copied = true;
-      d.dot.getResult().replaceAllUsesWith(acc);
-      d.dot.erase();
-      for (PipelinedLoad *load : {&d.a, &d.b}) {
-        if (load->transpose)
-          load->transpose.erase();
-        load->op()->erase();
-      }
+      replaceDot(d, acc);
     }
     // The copies are made: the loads they replace can go.
     for (PipelinedLoad &load : staged_)
@@ -559,22 +578,10 @@ private:
       MBarrierInvalOp::create(b, loc, i32(b, barrierRing_), b.getI32IntegerAttr(stages_));
   }
 
-  /// The address computations of the replaced loads, now unused.
-  static void eraseDeadOps(Block *body) {
-    bool erased = true;
-    while (erased) {
-      erased = false;
-      for (Operation &op : llvm::make_early_inc_range(llvm::reverse(*body)))
-        if (op.use_empty() && isMemoryEffectFree(&op) && !op.hasTrait<OpTrait::IsTerminator>()) {
-          op.erase();
-          erased = true;
-        }
-    }
-  }
-
   scf::ForOp loop_;
   const AxisInfoAnalysis &axisInfo_;
   const TargetInfo &target_;
+  unsigned numWarps_;
   TensorMapArguments &tensorMaps_;
   int64_t barrierRing_ = 0; ///< offset of the slots' mbarriers, when copies use the TMA
   SmallVector<PipelinedDot> dots_;
@@ -588,6 +595,12 @@ struct PipelineLoads : public tessel::impl::PipelineLoadsBase<PipelineLoads> {
     std::optional<TargetInfo> target = TargetInfo::ofModule(module);
     if (!target)
       return signalPassFailure();
+    auto numWarpsAttr = module->getAttrOfType<IntegerAttr>(TileGPUDialect::kNumWarpsAttrName);
+    if (!numWarpsAttr) {
+      module.emitError("module has no tilegpu.num_warps: run convert-tile-to-tilegpu first");
+      return signalPassFailure();
+    }
+    unsigned numWarps = unsigned(numWarpsAttr.getInt());
     AxisInfoAnalysis axisInfo(module);
     SmallVector<scf::ForOp> loops;
     module.walk([&](scf::ForOp loop) { loops.push_back(loop); });
@@ -596,7 +609,8 @@ struct PipelineLoads : public tessel::impl::PipelineLoadsBase<PipelineLoads> {
     int64_t regionBytes = 0;
     TensorMapArguments tensorMaps;
     for (scf::ForOp loop : loops)
-      regionBytes = LoopPipeliner(loop, axisInfo, *target, tensorMaps).run(regionBytes, limit);
+      regionBytes =
+          LoopPipeliner(loop, axisInfo, *target, numWarps, tensorMaps).run(regionBytes, limit);
     // Descriptor loads left for the TMA that no loop could take have no
     // lowering: say so rather than fail in the LLVM conversion.
     WalkResult unpipelined = module.walk([](tile::DescriptorLoadOp load) {

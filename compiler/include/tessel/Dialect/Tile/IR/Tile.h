@@ -29,6 +29,10 @@ unsigned storageBytes(mlir::Type element);
 /// Attribute of an scf.for: how many iterations' loads the compiler may keep
 /// in flight (the DSL's LoopOptions::numStages).
 inline constexpr llvm::StringLiteral kNumStagesAttrName = "tile.num_stages";
+/// Unit attribute of an scf.for: its loads are issued by a producer
+/// warpgroup of their own while the kernel's warps compute (the DSL's
+/// LoopOptions::warpSpecialize; honoured where the copies use the TMA).
+inline constexpr llvm::StringLiteral kWarpSpecializeAttrName = "tile.warp_specialize";
 
 /// What is wrong with `a` x `b` + `acc` as a tile.dot (see its description),
 /// or the empty string when nothing is. Shared by the verifier and the DSL.

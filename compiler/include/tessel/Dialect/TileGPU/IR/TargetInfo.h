@@ -50,6 +50,11 @@ public:
   /// Shared memory one block may use after opting in (CUDA C Programming
   /// Guide, "Technical Specifications per Compute Capability").
   int64_t maxSharedBytesPerBlock() const;
+  /// Shared memory of one multiprocessor, which its resident blocks share
+  /// (each also holds 1 KiB the system reserves).
+  int64_t sharedBytesPerMultiprocessor() const { return maxSharedBytesPerBlock() + 1024; }
+  /// 32-bit registers of one multiprocessor (every target from sm_80 on).
+  int64_t registersPerMultiprocessor() const { return 64 * 1024; }
 
 private:
   TargetInfo(llvm::StringRef name, int computeCapability, bool archSpecific)

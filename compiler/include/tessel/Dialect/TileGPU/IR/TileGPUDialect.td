@@ -26,6 +26,15 @@ def TileGPU_Dialect : Dialect {
     /// Bytes of the pipeline region (async_copy buffers), which lies after
     /// the scratch that single ops use one at a time.
     static constexpr llvm::StringLiteral kPipelineBytesAttrName = "tilegpu.pipeline_bytes";
+    /// Warps a warp-specialized kernel runs besides its tilegpu.num_warps
+    /// (which compute): the producer warpgroup that issues the copies (set
+    /// by the pipeliner; the launch adds them to the block).
+    static constexpr llvm::StringLiteral kProducerWarpsAttrName = "tilegpu.producer_warps";
+    /// CTAs of a warp-specialized kernel resident per multiprocessor, which
+    /// its register budget was split for (set by the pipeliner; the lowering
+    /// makes it the kernel's register cap at entry, which setmaxnreg needs).
+    static constexpr llvm::StringLiteral kCtasPerMultiprocessorAttrName =
+        "tilegpu.ctas_per_multiprocessor";
     /// Argument attribute of a kernel argument that holds a TMA tensor map
     /// (a tile.tensordesc the host encodes): how the host builds it from the
     /// launch's other arguments. A dictionary of `base` (the position of the

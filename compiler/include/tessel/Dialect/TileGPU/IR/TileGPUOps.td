@@ -189,6 +189,56 @@ def TileGPU_MBarrierWaitOp : Op<TileGPU_Dialect, "mbarrier_wait",
   let assemblyFormat = "$offset `,` $phase attr-dict";
 }
 
+def TileGPU_MBarrierArriveOp : Op<TileGPU_Dialect, "mbarrier_arrive",
+    [MemoryEffects<[MemRead<DefaultResource>, MemWrite<DefaultResource>]>]> {
+  let summary = "Each warp arrives once on an mbarrier";
+  let description = [{
+    The first lane of every warp executing it arrives on the mbarrier at
+    byte `offset` of the pipeline region (release semantics: what the warp
+    did before, its completed wgmma reads of shared memory included, is
+    ordered before the phase completes). A barrier that waits for W warps
+    is initialized with count W.
+
+    Example: `tilegpu.mbarrier_arrive %bar`
+  }];
+  let arguments = (ins I32:$offset);
+  let assemblyFormat = "$offset attr-dict";
+}
+
+//===----------------------------------------------------------------------===//
+// Warp specialization: warpgroups with different roles in one CTA
+//===----------------------------------------------------------------------===//
+
+def TileGPU_ThreadIdOp : Op<TileGPU_Dialect, "thread_id", [Pure]> {
+  let summary = "The thread's index in the CTA (threadIdx.x)";
+  let description = [{
+    For code that gives warpgroups different roles (see the pipeliner's
+    warp-specialized form); tile code itself never depends on it.
+
+    Example: `%tid = tilegpu.thread_id : i32`
+  }];
+  let results = (outs I32:$result);
+  let assemblyFormat = "attr-dict `:` type($result)";
+}
+
+def TileGPU_SetMaxRegistersOp : Op<TileGPU_Dialect, "set_max_registers",
+    [MemoryEffects<[MemWrite<DefaultResource>]>]> {
+  let summary = "Gives the executing warpgroup's registers back to the CTA, or takes more";
+  let description = [{
+    setmaxnreg (sm_90a): every warp of the executing warpgroup lowers
+    (`increase` absent) or raises its register count per thread to
+    `registers`, a multiple of 8 in [24, 256]. Raising waits until other
+    warpgroups have released enough. It takes effect only in a kernel with
+    a register cap at entry, in which every warpgroup executes exactly one
+    such op on its branch of the role split.
+
+    Example: `tilegpu.set_max_registers 232 increase`
+  }];
+  let arguments = (ins I32Attr:$registers, UnitAttr:$increase);
+  let assemblyFormat = "$registers (`increase` $increase^)? attr-dict";
+  let hasVerifier = 1;
+}
+
 def TileGPU_DotSharedOp : Op<TileGPU_Dialect, "dot_shared",
     [MemoryEffects<[MemRead<DefaultResource>]>, AllTypesMatch<["acc", "result"]>]> {
   let summary = "tile.dot whose operands wait in shared memory";

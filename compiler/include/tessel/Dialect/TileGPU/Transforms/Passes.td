@@ -18,6 +18,15 @@ def PipelineLoads : Pass<"tilegpu-pipeline-loads", "mlir::ModuleOp"> {
     conditions a load must meet. Loops without the attribute take 3 stages;
     fewer when the buffers would not fit in shared memory, none below 2.
     Records the buffers' bytes on the module (tilegpu.pipeline_bytes).
+
+    A loop marked `tile.warp_specialize` whose dot operands the TMA copies
+    (sm_90a) takes the warp-specialized schedule instead: a producer
+    warpgroup added to the CTA issues the copies, full and empty mbarrier
+    rings hand the slots between it and the kernel's warps, and the module
+    records the extra warps (tilegpu.producer_warps) and the CTAs per
+    multiprocessor the registers were split for
+    (tilegpu.ctas_per_multiprocessor: two where one warpgroup computes and
+    both CTAs fit). See WarpSpecialize.cpp.
   }];
   let dependentDialects = ["::tessel::tilegpu::TileGPUDialect", "::mlir::arith::ArithDialect"];
 }
