@@ -31,27 +31,11 @@ endif()
 find_program(TESSEL_PTXAS ptxas HINTS ENV CUDA_HOME PATHS /usr/local/cuda/bin
   PATH_SUFFIXES bin)
 
-# With TESSEL_STATIC_LLVM, MLIR and LLVM are linked from their static archives.
-# Debian builds LLVM with LLVM_LINK_LLVM_DYLIB, so its imported MLIR targets
-# name the shared `LLVM` library as their dependency; it is replaced here by
-# the static LLVM components the compiler needs.
+# With TESSEL_STATIC_LLVM, MLIR and LLVM are linked from their static archives
+# (cmake/TesselStaticLLVM.cmake, which the installed package uses too).
 if(TESSEL_STATIC_LLVM)
-  llvm_map_components_to_libnames(TESSEL_LLVM_STATIC_LIBS
-    core support nvptxcodegen nvptxdesc nvptxinfo passes ipo instcombine scalaropts vectorize transformutils
-    analysis target codegen mc asmparser asmprinter bitreader bitwriter irreader
-    frontendopenmp frontendoffloading linker demangle)
-  get_directory_property(tessel_imported_targets IMPORTED_TARGETS)
-  foreach(imported IN LISTS tessel_imported_targets)
-    if(NOT imported MATCHES "^MLIR")
-      continue()
-    endif()
-    get_target_property(deps ${imported} INTERFACE_LINK_LIBRARIES)
-    if(deps AND "LLVM" IN_LIST deps)
-      list(REMOVE_ITEM deps LLVM)
-      list(APPEND deps ${TESSEL_LLVM_STATIC_LIBS})
-      set_target_properties(${imported} PROPERTIES INTERFACE_LINK_LIBRARIES "${deps}")
-    endif()
-  endforeach()
+  include(TesselStaticLLVM)
+  tessel_use_static_llvm()
   # fmt is used header-only, so the binaries do not need libfmt.so: nothing
   # references it any more and --as-needed leaves it out of DT_NEEDED.
   set_target_properties(fmt::fmt PROPERTIES INTERFACE_COMPILE_DEFINITIONS FMT_HEADER_ONLY=1)

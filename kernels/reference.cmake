@@ -9,7 +9,7 @@
 add_library(TesselKernelReference STATIC
   ${CMAKE_CURRENT_LIST_DIR}/lib/Reference.cpp)
 target_include_directories(TesselKernelReference PUBLIC
-  ${CMAKE_CURRENT_LIST_DIR}/include)
+  $<BUILD_INTERFACE:${CMAKE_CURRENT_LIST_DIR}/include>)
 target_compile_options(TesselKernelReference PRIVATE -ffp-contract=off)
 target_link_libraries(TesselKernelReference PUBLIC TesselSupport)
 set_target_properties(TesselKernelReference PROPERTIES
