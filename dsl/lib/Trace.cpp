@@ -95,28 +95,7 @@ mlir::Location Trace::location(const std::source_location &where) {
 }
 
 mlir::Type Trace::elementType(DType dtype) {
-  mlir::MLIRContext *ctx = context_.get();
-  switch (dtype) {
-  case DType::F32:
-    return mlir::Float32Type::get(ctx);
-  case DType::F16:
-    return mlir::Float16Type::get(ctx);
-  case DType::BF16:
-    return mlir::BFloat16Type::get(ctx);
-  case DType::F8E4M3:
-    return mlir::Float8E4M3FNType::get(ctx);
-  case DType::F8E5M2:
-    return mlir::Float8E5M2Type::get(ctx);
-  case DType::I1:
-    return mlir::IntegerType::get(ctx, 1);
-  case DType::I8:
-    return mlir::IntegerType::get(ctx, 8);
-  case DType::I32:
-    return mlir::IntegerType::get(ctx, 32);
-  case DType::I64:
-    return mlir::IntegerType::get(ctx, 64);
-  }
-  return {};
+  return tile::elementTypeOf(dtype, context_.get());
 }
 
 mlir::Type Trace::irType(const ValueType &type) {
@@ -138,24 +117,8 @@ ValueType Trace::valueType(mlir::Type type) const {
     result.isPointer = true;
     type = pointer.getPointeeType();
   }
-  if (type.isF32())
-    result.dtype = DType::F32;
-  else if (type.isF16())
-    result.dtype = DType::F16;
-  else if (type.isBF16())
-    result.dtype = DType::BF16;
-  else if (mlir::isa<mlir::Float8E4M3FNType>(type))
-    result.dtype = DType::F8E4M3;
-  else if (mlir::isa<mlir::Float8E5M2Type>(type))
-    result.dtype = DType::F8E5M2;
-  else if (type.isInteger(1))
-    result.dtype = DType::I1;
-  else if (type.isInteger(8))
-    result.dtype = DType::I8;
-  else if (type.isInteger(32))
-    result.dtype = DType::I32;
-  else
-    result.dtype = DType::I64;
+  // Every value the DSL makes has a dtype; I64 stands for what no op makes.
+  result.dtype = tile::dtypeOf(type).value_or(DType::I64);
   return result;
 }
 

@@ -236,7 +236,7 @@ private:
         if (!map)
           continue;
         auto desc = mlir::cast<tile::TensorDescType>(func.getArgumentTypes()[i]);
-        std::optional<DType> dtype = dtypeOf(desc.getBlockType().getElementType());
+        std::optional<DType> dtype = tile::dtypeOf(desc.getBlockType().getElementType());
         auto base = map.getAs<mlir::IntegerAttr>("base");
         auto box = map.getAs<mlir::DenseI64ArrayAttr>("box");
         auto swizzle = map.getAs<mlir::IntegerAttr>("swizzle");
@@ -267,24 +267,6 @@ private:
     for (auto [arg, value] : llvm::zip(args.asArrayRef(), values.asArrayRef()))
       result.push_back({int(arg), value});
     return result;
-  }
-
-  static std::optional<DType> dtypeOf(mlir::Type element) {
-    if (isa<mlir::Float8E4M3FNType>(element))
-      return DType::F8E4M3;
-    if (isa<mlir::Float8E5M2Type>(element))
-      return DType::F8E5M2;
-    if (element.isBF16())
-      return DType::BF16;
-    if (element.isF16())
-      return DType::F16;
-    if (element.isF32())
-      return DType::F32;
-    if (element.isInteger(8))
-      return DType::I8;
-    if (element.isInteger(32))
-      return DType::I32;
-    return std::nullopt;
   }
 
   /// The launch metadata, without IR text.

@@ -51,4 +51,46 @@ unsigned storageBytes(Type element) {
     return 8;
   return std::max(1u, element.getIntOrFloatBitWidth() / 8);
 }
+
+Type elementTypeOf(DType dtype, MLIRContext *context) {
+  switch (dtype) {
+  case DType::F32:
+    return Float32Type::get(context);
+  case DType::F16:
+    return Float16Type::get(context);
+  case DType::BF16:
+    return BFloat16Type::get(context);
+  case DType::F8E4M3:
+    return Float8E4M3FNType::get(context);
+  case DType::F8E5M2:
+    return Float8E5M2Type::get(context);
+  case DType::I1:
+    return IntegerType::get(context, 1);
+  case DType::I8:
+    return IntegerType::get(context, 8);
+  case DType::I32:
+    return IntegerType::get(context, 32);
+  case DType::I64:
+    return IntegerType::get(context, 64);
+  }
+  return {};
+}
+
+std::optional<DType> dtypeOf(Type element) {
+  if (element.isF32())
+    return DType::F32;
+  if (element.isF16())
+    return DType::F16;
+  if (element.isBF16())
+    return DType::BF16;
+  if (isa<Float8E4M3FNType>(element))
+    return DType::F8E4M3;
+  if (isa<Float8E5M2Type>(element))
+    return DType::F8E5M2;
+  for (auto [bits, dtype] : {std::pair{1u, DType::I1}, std::pair{8u, DType::I8},
+                             std::pair{32u, DType::I32}, std::pair{64u, DType::I64}})
+    if (element.isInteger(bits))
+      return dtype;
+  return std::nullopt;
+}
 } // namespace tessel::tile

@@ -1,6 +1,7 @@
 // The tile dialect: program-level tile operations (see TileDialect.td).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"
@@ -9,6 +10,7 @@
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "tessel/support/DType.h"
 
 #include "tessel/Dialect/Tile/IR/TileDialect.h.inc"
 #include "tessel/Dialect/Tile/IR/TileEnums.h.inc"
@@ -25,6 +27,11 @@ mlir::Type getPointeeType(mlir::Type ptrLike);
 /// Bytes one element of `element` occupies in memory: i1 and the fp8 types
 /// take a byte, pointers eight.
 unsigned storageBytes(mlir::Type element);
+/// The element type of a dtype, and the dtype of an element type (nullopt
+/// for one that is not a dtype): the DSL's and the runtime's names for the
+/// IR's types.
+mlir::Type elementTypeOf(DType dtype, mlir::MLIRContext *context);
+std::optional<DType> dtypeOf(mlir::Type element);
 
 /// Attribute of an scf.for: how many iterations' loads the compiler may keep
 /// in flight (the DSL's LoopOptions::numStages).
