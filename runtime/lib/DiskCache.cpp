@@ -6,10 +6,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <random>
+#include <tuple>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -24,6 +26,78 @@ constexpr std::size_t kMinKeyLength = 16;
 constexpr std::size_t kMaxKeyLength = 128;
 
 std::string systemError(int error) { return std::strerror(error); }
+
+bool isLowerHexDigit(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+
+bool isKey(std::string_view name) {
+  return name.size() >= kMinKeyLength && name.size() <= kMaxKeyLength &&
+         std::all_of(name.begin(), name.end(), isLowerHexDigit);
+}
+
+bool isShardName(std::string_view name) {
+  return name.size() == 2 && isLowerHexDigit(name[0]) && isLowerHexDigit(name[1]);
+}
+
+std::chrono::system_clock::time_point modificationTime(const struct stat &info) {
+  auto sinceEpoch =
+      std::chrono::seconds(info.st_mtim.tv_sec) + std::chrono::nanoseconds(info.st_mtim.tv_nsec);
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(sinceEpoch));
+}
+
+/// Appends the entries of the shard directory `shard`, whose name is
+/// `prefix`, to `found`. Links are not followed: store() creates plain
+/// files, and a link may point at anything.
+Status collectShard(const fs::path &shard, std::string_view prefix,
+                    std::vector<CacheEntry> &found) {
+  std::error_code error;
+  for (fs::directory_iterator file(shard, error), end; !error && file != end;
+       file.increment(error)) {
+    const std::string name = file->path().filename().string();
+    if (!isKey(name) || !name.starts_with(prefix))
+      continue;
+    struct stat info;
+    if (::lstat(file->path().c_str(), &info) != 0) {
+      if (errno == ENOENT) // removed since the directory was read
+        continue;
+      return Error(
+          fmt::format("cannot stat cache entry {}: {}", file->path().string(), systemError(errno)));
+    }
+    if (S_ISREG(info.st_mode))
+      found.push_back(
+          {name, file->path(), static_cast<std::uintmax_t>(info.st_size), modificationTime(info)});
+  }
+  // A shard that vanished meanwhile (another process pruned it) is empty.
+  if (error && error != std::errc::no_such_file_or_directory)
+    return Error(
+        fmt::format("cannot read cache directory {}: {}", shard.string(), error.message()));
+  return Status::success();
+}
+
+/// Removes `listed`, least recently used first, until those left take at
+/// most `maxBytes`; all of them when it is nullopt. An entry that another
+/// process removed first is counted neither removed nor kept. One that a
+/// store replaced since it was listed is removed all the same, which costs
+/// that kernel a rebuild, never a wrong hit.
+Expected<CacheCleanup> removeOldest(const std::vector<CacheEntry> &listed,
+                                    std::optional<std::uintmax_t> maxBytes) {
+  CacheCleanup cleanup;
+  cleanup.kept = usageOf(listed);
+  for (const CacheEntry &entry : listed) {
+    if (maxBytes && cleanup.kept.bytes <= *maxBytes)
+      break;
+    if (::unlink(entry.path.c_str()) == 0) {
+      ++cleanup.removed.entries;
+      cleanup.removed.bytes += entry.bytes;
+    } else if (errno != ENOENT) {
+      return Error(
+          fmt::format("cannot remove cache entry {}: {}", entry.path.string(), systemError(errno)));
+    }
+    --cleanup.kept.entries;
+    cleanup.kept.bytes -= entry.bytes;
+  }
+  return cleanup;
+}
 
 bool readAll(int fd, char *data, std::size_t size) {
   while (size > 0) {
@@ -80,6 +154,15 @@ void removeIfUnchanged(const fs::path &path, const struct stat &opened) {
 
 } // namespace
 
+CacheUsage usageOf(const std::vector<CacheEntry> &entries) {
+  CacheUsage usage;
+  for (const CacheEntry &entry : entries) {
+    ++usage.entries;
+    usage.bytes += entry.bytes;
+  }
+  return usage;
+}
+
 std::string_view describe(CacheLookup outcome) {
   switch (outcome) {
   case CacheLookup::Hit:
@@ -102,7 +185,7 @@ Status DiskCache::validateKey(std::string_view key) {
     return Error(fmt::format("invalid cache key \"{}\": {} characters, expected {} to {}", key,
                              key.size(), kMinKeyLength, kMaxKeyLength));
   for (char c : key)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+    if (!isLowerHexDigit(c))
       return Error(
           fmt::format("invalid cache key \"{}\": only lowercase hex digits [0-9a-f] allowed", key));
   return Status::success();
@@ -159,6 +242,10 @@ Expected<CacheLoadResult> DiskCache::lookup(std::string_view key) const {
     return result;
   }
   result.outcome = CacheLookup::Hit;
+  // The modification time records the latest use, for prune(). A cache that
+  // this process may not write (a read-only disk, another user's files)
+  // still serves hits, so a failure is ignored.
+  (void)::futimens(file.get(), nullptr);
   // The payload is the tail of the file: drop the header in place instead of
   // copying a cubin.
   contents.erase(0, cache_format::kHeaderBytes);
@@ -219,6 +306,42 @@ Status DiskCache::remove(std::string_view key) const {
     return Error(
         fmt::format("cannot remove cache entry {}: {}", path.string(), systemError(errno)));
   return Status::success();
+}
+
+Expected<std::vector<CacheEntry>> DiskCache::entries() const {
+  std::vector<CacheEntry> found;
+  std::error_code error;
+  for (fs::directory_iterator shard(directory_, error), end; !error && shard != end;
+       shard.increment(error)) {
+    const std::string name = shard->path().filename().string();
+    std::error_code ignored;
+    if (!isShardName(name) || shard->symlink_status(ignored).type() != fs::file_type::directory)
+      continue;
+    if (Status s = collectShard(shard->path(), name, found); !s)
+      return s.error();
+  }
+  // The directory is created by the first store: until then it is empty.
+  if (error && error != std::errc::no_such_file_or_directory)
+    return Error(
+        fmt::format("cannot read cache directory {}: {}", directory_.string(), error.message()));
+  std::sort(found.begin(), found.end(), [](const CacheEntry &a, const CacheEntry &b) {
+    return std::tie(a.lastUsed, a.key) < std::tie(b.lastUsed, b.key);
+  });
+  return found;
+}
+
+Expected<CacheCleanup> DiskCache::clear() const {
+  Expected<std::vector<CacheEntry>> listed = entries();
+  if (!listed)
+    return listed.error();
+  return removeOldest(*listed, std::nullopt);
+}
+
+Expected<CacheCleanup> DiskCache::prune(std::uintmax_t maxBytes) const {
+  Expected<std::vector<CacheEntry>> listed = entries();
+  if (!listed)
+    return listed.error();
+  return removeOldest(*listed, maxBytes);
 }
 
 } // namespace tessel::runtime

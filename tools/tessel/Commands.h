@@ -18,4 +18,10 @@ int tune(const std::vector<std::string> &args);
 /// `tessel fp8-cast ...` (Fp8Cast.cpp); returns the exit status.
 int fp8Cast(const std::vector<std::string> &args);
 
+/// `tessel info [--json]` (Info.cpp); returns the exit status.
+int info(const std::vector<std::string> &args);
+
+/// `tessel cache list|clear|prune ...` (Cache.cpp); returns the exit status.
+int cache(const std::vector<std::string> &args);
+
 } // namespace tessel::tool

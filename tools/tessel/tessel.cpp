@@ -12,8 +12,16 @@
 //       times every config of the kernel's tuning space on the GPU for each
 //       shape and records the times in the tuning database (the one the host
 //       functions read); --dry-run lists the space, needing no GPU.
+//   tessel fp8-cast --input DIR --output DIR --to bf16|fp8 [...]
+//       converts a safetensors checkpoint between FP8 and BF16.
+//   tessel info [--json]
+//       prints the driver and devices, the compiler identity, the kernel
+//       cache and the tuning database; needs no GPU.
+//   tessel cache list | clear | prune --max-size SIZE [--dir DIR]
+//       lists, empties or shrinks the on-disk kernel cache.
 //
-// Exit status: 0 on success, 1 when compilation fails, 2 on a bad command line.
+// Exit status: 0 on success, 1 when compilation (or the command's work)
+// fails, 2 on a bad command line.
 #include "Commands.h"
 #include "tessel/Compiler/Pipeline.h"
 #include "tessel/kernels/Definitions.h"
@@ -46,6 +54,8 @@ std::string usage() {
       "       tessel tune --export FILE | --merge FILE [--db FILE]\n"
       "       tessel fp8-cast --input DIR --output DIR --to bf16|fp8 [--device gpu|cpu] "
       "[--jobs N] [--quiet]\n"
+      "       tessel info [--json]\n"
+      "       tessel cache list | clear | prune --max-size SIZE [--dir DIR]\n"
       "\n"
       "ARCH is one of {} (default sm_90a). --dump-ir writes the\n"
       "IR after every stage into DIR (so does the environment variable TESSEL_DUMP_IR).\n"
@@ -54,7 +64,10 @@ std::string usage() {
       "It records in FILE, else $TESSEL_TUNING_DB, else tuning.json in the kernel cache\n"
       "directory; --jobs N compiles on N threads (default: one per hardware thread);\n"
       "--dry-run prints the configs of the space, one per line.\n"
-      "fp8-cast converts a safetensors checkpoint between FP8 and BF16 (fp8-cast --help).\n",
+      "fp8-cast converts a safetensors checkpoint between FP8 and BF16 (fp8-cast --help).\n"
+      "info prints the driver, devices, compiler identity, kernel cache and tuning\n"
+      "database (info --help). cache lists, clears or prunes the kernel cache, least\n"
+      "recently used first; SIZE takes K, M or G (cache --help).\n",
       fmt::join(tessel::supportedArchitectures(), ", "));
 }
 
@@ -246,6 +259,10 @@ int main(int argc, char **argv) {
     return tessel::tool::tune(args);
   if (command == "fp8-cast")
     return tessel::tool::fp8Cast(args);
+  if (command == "info")
+    return tessel::tool::info(args);
+  if (command == "cache")
+    return tessel::tool::cache(args);
   if (command == "--help" || command == "-h" || command == "help") {
     std::fputs(usage().c_str(), stdout);
     return 0;

@@ -1,6 +1,7 @@
 // Tests of the on-disk kernel cache (tessel/runtime/DiskCache.h): entries
-// round-trip, damaged entries are reported and dropped, never returned, and
-// concurrent writers of one key leave a valid entry.
+// round-trip, damaged entries are reported and dropped, never returned,
+// concurrent writers of one key leave a valid entry, and listing, clearing
+// and pruning see entries only, least recently used first.
 
 #include "tessel/runtime/DiskCache.h"
 
@@ -8,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <optional>
@@ -335,6 +337,188 @@ TEST_F(DiskCacheTest, ConcurrentProcessesStoringOneKeyLeaveAValidEntry) {
   ASSERT_TRUE(payload);
   EXPECT_NE(std::find(payloads.begin(), payloads.end(), *payload), payloads.end());
   EXPECT_TRUE(temporaryFiles(directory_).empty());
+}
+
+constexpr std::string_view kThirdKey = "00112233445566778899aabbccddeeff";
+
+/// Makes the entry of `key` look last used `age` ago.
+void setLastUse(const DiskCache &cache, std::string_view key, std::chrono::seconds age) {
+  fs::last_write_time(cache.entryPath(key), fs::file_time_type::clock::now() - age);
+}
+
+std::vector<std::string> keysOf(const std::vector<CacheEntry> &entries) {
+  std::vector<std::string> keys;
+  for (const CacheEntry &entry : entries)
+    keys.push_back(entry.key);
+  return keys;
+}
+
+TEST_F(DiskCacheTest, EntriesOfAMissingDirectoryAreNone) {
+  Expected<std::vector<CacheEntry>> entries = DiskCache(directory_).entries();
+  ASSERT_TRUE(entries) << entries.error().message();
+  EXPECT_TRUE(entries->empty());
+  Expected<CacheCleanup> cleared = DiskCache(directory_).clear();
+  ASSERT_TRUE(cleared);
+  EXPECT_EQ(cleared->removed.entries, 0u);
+  EXPECT_FALSE(fs::exists(directory_)) << "listing or clearing must not create the directory";
+}
+
+TEST_F(DiskCacheTest, EntriesHaveTheirKeyPathAndFileSize) {
+  DiskCache cache(directory_);
+  ASSERT_TRUE(cache.store(kKey, "payload").ok());
+  ASSERT_TRUE(cache.store(kOtherKey, std::string(1000, 'x')).ok());
+  Expected<std::vector<CacheEntry>> entries = cache.entries();
+  ASSERT_TRUE(entries) << entries.error().message();
+  ASSERT_EQ(entries->size(), 2u);
+  for (const CacheEntry &entry : *entries) {
+    EXPECT_EQ(entry.path, cache.entryPath(entry.key));
+    EXPECT_EQ(entry.bytes, fs::file_size(entry.path));
+  }
+  CacheUsage usage = usageOf(*entries);
+  EXPECT_EQ(usage.entries, 2u);
+  // Each file is a 40-byte header and the payload.
+  EXPECT_EQ(usage.bytes, 40u + 7u + 40u + 1000u);
+}
+
+TEST_F(DiskCacheTest, EntriesAreListedLeastRecentlyUsedFirst) {
+  DiskCache cache(directory_);
+  for (std::string_view key : {kKey, kOtherKey, kThirdKey})
+    ASSERT_TRUE(cache.store(key, "x").ok());
+  setLastUse(cache, kKey, std::chrono::seconds(100));
+  setLastUse(cache, kOtherKey, std::chrono::seconds(300));
+  setLastUse(cache, kThirdKey, std::chrono::seconds(200));
+  Expected<std::vector<CacheEntry>> entries = cache.entries();
+  ASSERT_TRUE(entries);
+  EXPECT_EQ(keysOf(*entries),
+            (std::vector<std::string>{std::string(kOtherKey), std::string(kThirdKey),
+                                      std::string(kKey)}));
+  EXPECT_LT((*entries)[0].lastUsed, (*entries)[1].lastUsed);
+}
+
+TEST_F(DiskCacheTest, AHitRefreshesTheLastUse) {
+  DiskCache cache(directory_);
+  ASSERT_TRUE(cache.store(kKey, "x").ok());
+  setLastUse(cache, kKey, std::chrono::hours(24));
+  const auto before = fs::last_write_time(cache.entryPath(kKey));
+  ASSERT_TRUE(cache.load(kKey));
+  EXPECT_GT(fs::last_write_time(cache.entryPath(kKey)), before + std::chrono::hours(23));
+  // A miss of another key changes nothing.
+  setLastUse(cache, kKey, std::chrono::hours(24));
+  const auto afterMiss = fs::last_write_time(cache.entryPath(kKey));
+  EXPECT_FALSE(cache.load(kOtherKey));
+  EXPECT_EQ(fs::last_write_time(cache.entryPath(kKey)), afterMiss);
+}
+
+TEST_F(DiskCacheTest, ClearRemovesEveryEntryAndCountsThem) {
+  DiskCache cache(directory_);
+  ASSERT_TRUE(cache.store(kKey, "a").ok());
+  ASSERT_TRUE(cache.store(kOtherKey, "bb").ok());
+  ASSERT_TRUE(cache.store(kThirdKey, "").ok());
+  Expected<CacheCleanup> cleared = cache.clear();
+  ASSERT_TRUE(cleared) << cleared.error().message();
+  EXPECT_EQ(cleared->removed.entries, 3u);
+  EXPECT_EQ(cleared->removed.bytes, 3 * 40u + 3u);
+  EXPECT_EQ(cleared->kept.entries, 0u);
+  EXPECT_EQ(cleared->kept.bytes, 0u);
+  EXPECT_TRUE(cache.entries()->empty());
+  EXPECT_FALSE(cache.load(kKey));
+  // The cache works as before.
+  ASSERT_TRUE(cache.store(kKey, "again").ok());
+  EXPECT_EQ(cache.load(kKey), "again");
+}
+
+TEST_F(DiskCacheTest, FilesThatAreNotEntriesAreNeitherListedNorRemoved) {
+  DiskCache cache(directory_);
+  ASSERT_TRUE(cache.store(kKey, "entry").ok());
+  const fs::path shard = cache.entryPath(kKey).parent_path();
+  const std::vector<fs::path> strangers = {
+      directory_ / "tuning.json",                       // the tuning database
+      directory_ / "tuning.json.lock",                  // and its lock
+      directory_ / std::string(kKey),                   // a key outside any shard
+      shard / ("." + std::string(kKey) + ".tmp.1.2.3"), // a writer's temporary file
+      shard / std::string(kOtherKey),                   // a key in another key's shard
+      shard / "0123456789ABCDEF0123",                   // not lowercase
+      shard / "0123456789abcdef.bak",                   // a key and more
+      directory_ / "012" / std::string(kKey),           // not in a shard
+      directory_ / "notes" / std::string(kKey),         // nor here
+  };
+  for (const fs::path &path : strangers) {
+    fs::create_directories(path.parent_path());
+    writeFile(path, "not an entry");
+  }
+  // A directory named like a key is not an entry either.
+  fs::create_directories(shard / "0123456789abcdef0000");
+  // Nor is a link named like one, whatever it points to.
+  fs::create_symlink(directory_ / "tuning.json", shard / "0123456789abcdef1111");
+
+  Expected<std::vector<CacheEntry>> entries = cache.entries();
+  ASSERT_TRUE(entries) << entries.error().message();
+  EXPECT_EQ(keysOf(*entries), std::vector<std::string>{std::string(kKey)});
+
+  Expected<CacheCleanup> cleared = cache.clear();
+  ASSERT_TRUE(cleared);
+  EXPECT_EQ(cleared->removed.entries, 1u);
+  EXPECT_FALSE(fs::exists(cache.entryPath(kKey)));
+  for (const fs::path &path : strangers)
+    EXPECT_EQ(readFile(path), "not an entry") << path;
+  EXPECT_TRUE(fs::is_directory(shard / "0123456789abcdef0000"));
+  EXPECT_TRUE(fs::is_symlink(shard / "0123456789abcdef1111"));
+  ASSERT_TRUE(cache.prune(0));
+  EXPECT_EQ(readFile(directory_ / "tuning.json"), "not an entry");
+}
+
+TEST_F(DiskCacheTest, PruneRemovesLeastRecentlyUsedEntriesUntilTheRestFits) {
+  DiskCache cache(directory_);
+  // 140, 240 and 340 bytes on disk.
+  ASSERT_TRUE(cache.store(kKey, std::string(100, 'a')).ok());
+  ASSERT_TRUE(cache.store(kOtherKey, std::string(200, 'b')).ok());
+  ASSERT_TRUE(cache.store(kThirdKey, std::string(300, 'c')).ok());
+  setLastUse(cache, kOtherKey, std::chrono::seconds(300)); // oldest
+  setLastUse(cache, kThirdKey, std::chrono::seconds(200));
+  setLastUse(cache, kKey, std::chrono::seconds(100)); // newest
+
+  Expected<CacheCleanup> unchanged = cache.prune(720);
+  ASSERT_TRUE(unchanged);
+  EXPECT_EQ(unchanged->removed.entries, 0u);
+  EXPECT_EQ(unchanged->kept.bytes, 720u);
+
+  // 719 bytes no longer hold all three; removing any one would do, and the
+  // oldest goes.
+  Expected<CacheCleanup> pruned = cache.prune(719);
+  ASSERT_TRUE(pruned) << pruned.error().message();
+  EXPECT_EQ(pruned->removed.entries, 1u);
+  EXPECT_EQ(pruned->removed.bytes, 240u);
+  EXPECT_EQ(pruned->kept.entries, 2u);
+  EXPECT_EQ(pruned->kept.bytes, 480u);
+  EXPECT_FALSE(fs::exists(cache.entryPath(kOtherKey)));
+  EXPECT_EQ(cache.load(kThirdKey), std::string(300, 'c')); // now the newest
+
+  // kThirdKey was last used after kKey now: kKey goes, and 340 bytes fit.
+  pruned = cache.prune(340);
+  ASSERT_TRUE(pruned);
+  EXPECT_EQ(pruned->removed.entries, 1u);
+  EXPECT_EQ(pruned->kept.bytes, 340u);
+  EXPECT_EQ(keysOf(*cache.entries()), std::vector<std::string>{std::string(kThirdKey)});
+
+  pruned = cache.prune(0);
+  ASSERT_TRUE(pruned);
+  EXPECT_EQ(pruned->removed.entries, 1u);
+  EXPECT_TRUE(cache.entries()->empty());
+}
+
+TEST_F(DiskCacheTest, AnUnreadableDirectoryIsAnErrorNamingIt) {
+  // A file where the directory should be: unreadable as a directory even
+  // for root, unlike a directory without permissions.
+  writeFile(directory_, "not a directory");
+  DiskCache cache(directory_);
+  Expected<std::vector<CacheEntry>> entries = cache.entries();
+  ASSERT_FALSE(entries);
+  EXPECT_NE(entries.error().message().find("cannot read cache directory " + directory_.string()),
+            std::string::npos)
+      << entries.error().message();
+  EXPECT_FALSE(cache.clear());
+  EXPECT_FALSE(cache.prune(0));
+  EXPECT_EQ(readFile(directory_), "not a directory");
 }
 
 /// Sets an environment variable for one scope and restores it after.

@@ -3,10 +3,14 @@
 
 #include "tessel/support/Error.h"
 
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tessel::runtime {
 
@@ -29,6 +33,31 @@ struct CacheLoadResult {
   std::string detail;
 };
 
+/// One entry of a cache directory, as DiskCache::entries() finds it.
+struct CacheEntry {
+  std::string key;
+  std::filesystem::path path;
+  /// The file's size, header included: what the entry takes on disk.
+  std::uintmax_t bytes = 0;
+  /// The file's modification time. Entries are never rewritten in place, so
+  /// it is the time of the store or of the latest hit, which refreshes it.
+  std::chrono::system_clock::time_point lastUsed;
+};
+
+/// A number of entries and the bytes they take.
+struct CacheUsage {
+  std::size_t entries = 0;
+  std::uintmax_t bytes = 0;
+};
+/// The number of `entries` and their total bytes.
+CacheUsage usageOf(const std::vector<CacheEntry> &entries);
+
+/// What DiskCache::clear() or prune() removed, and what is left.
+struct CacheCleanup {
+  CacheUsage removed;
+  CacheUsage kept;
+};
+
 /// Payloads (PTX, cubins, metadata) stored under keys that the caller derives
 /// from everything that affects them; the cache knows nothing of compilers.
 ///
@@ -39,6 +68,12 @@ struct CacheLoadResult {
 /// place, so readers see a whole entry or none, and processes may share one
 /// directory: when two store one key, the last rename wins and both entries
 /// are valid.
+///
+/// A hit refreshes the entry's modification time, so that prune() can drop
+/// the entries that have gone unused longest. Other files may share the
+/// directory (the tuning database keeps tuning.json there): only files
+/// named after a valid key in that key's shard directory are entries, and
+/// nothing else is listed or removed.
 class DiskCache {
 public:
   /// A cache in `directory`, created on the first store. With
@@ -67,6 +102,17 @@ public:
   Status store(std::string_view key, std::string_view payload) const;
   /// Removes the entry for `key`, if any.
   Status remove(std::string_view key) const;
+
+  /// Every entry, least recently used first (ties in key order). A missing
+  /// directory has none; one that cannot be read is an Error naming it.
+  /// Writers' temporary files are not entries.
+  Expected<std::vector<CacheEntry>> entries() const;
+  /// Removes every entry. Shard directories stay: a concurrent store may be
+  /// about to create its temporary file in one.
+  Expected<CacheCleanup> clear() const;
+  /// Removes entries, least recently used first, until those left take at
+  /// most `maxBytes`.
+  Expected<CacheCleanup> prune(std::uintmax_t maxBytes) const;
 
 private:
   std::filesystem::path directory_;
