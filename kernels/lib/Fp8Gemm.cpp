@@ -37,19 +37,26 @@ void fp8GemmBody(const dsl::KernelScope &kernel) {
   // own, and on Hopper the copy engine moves the blocks (TMA).
   TensorDescriptor aBlocks = tensorDescriptor(a, {m, k}, {k, 1}, {blockM, blockK});
   TensorDescriptor bBlocks = tensorDescriptor(b, {n, k}, {k, 1}, {blockN, blockK});
-  // The grid is one line of programs. They walk c's tiles in bands of
-  // GROUP_M tile rows, down each band's columns in turn, so that the programs
-  // running at once read few distinct blocks of a and b: at M = 4096 a wave
-  // of 132 programs in column order would read all 32 tile rows of a for 4
-  // columns of b; in bands of 8 it reads 8 rows for 16 columns.
-  Value tilesM = cdiv(m, blockM), tilesN = cdiv(n, blockN);
+  // The grid is one line of programs. With GROUP_M = 0 they walk c's tiles
+  // in column order (all tile rows of a column, then the next column);
+  // otherwise in bands of GROUP_M tile rows, down each band's columns in
+  // turn. The programs running at once then read other blocks of a and b:
+  // a wave of 132 128 x 128 programs at M = 4096 reads all 32 tile rows of a
+  // for 4 columns of b in column order, 8 rows for 16 columns in bands of 8.
+  Value tilesM = cdiv(m, blockM);
   Value program = programId(0);
-  Value bandPrograms = tilesN * groupM;
-  Value firstBandRow = program / bandPrograms * groupM;
-  Value bandRows = minimum(tilesM - firstBandRow, groupM);
-  Value inBand = program % bandPrograms;
-  Value firstRow = (firstBandRow + inBand % bandRows) * blockM;
-  Value firstCol = inBand / bandRows * blockN;
+  Value firstRow, firstCol;
+  if (groupM == 0) {
+    firstRow = program % tilesM * blockM;
+    firstCol = program / tilesM * blockN;
+  } else {
+    Value bandPrograms = cdiv(n, blockN) * groupM;
+    Value firstBandRow = program / bandPrograms * groupM;
+    Value bandRows = minimum(tilesM - firstBandRow, groupM);
+    Value inBand = program % bandPrograms;
+    firstRow = (firstBandRow + inBand % bandRows) * blockM;
+    firstCol = inBand / bandRows * blockN;
+  }
 
   Value rows = firstRow + arange(0, blockM);
   Value cols = firstCol + arange(0, blockN);
@@ -121,8 +128,9 @@ const dsl::KernelDefinition &fp8GemmKernel() {
                         {"WARP_SPECIALIZE", 0,
                          "1: a producer warpgroup issues the TMA copies while the kernel's "
                          "warps (whole warpgroups) compute (sm_90a; ignored elsewhere)"},
-                        {"GROUP_M", 8,
-                         "tile rows per band of the programs' walk over c (L2 reuse; >= 1)"}};
+                        {"GROUP_M", 0,
+                         "tile rows per band of the programs' walk over c (L2 reuse); 0: "
+                         "column order"}};
     kernel.body = fp8GemmBody;
     kernel.numWarps = 4;
     return kernel;

@@ -159,8 +159,9 @@ Status checkConfig(const dsl::LaunchSpec &spec) {
   for (const char *name : {"EVEN_M", "WARP_SPECIALIZE"})
     if (int64_t flag = value(name); flag != 0 && flag != 1)
       return Error(fmt::format("{}: {} must be 0 or 1, got {}", kKernel, name, flag));
-  if (int64_t group = value("GROUP_M"); group < 1)
-    return Error(fmt::format("{}: GROUP_M must be at least 1, got {}", kKernel, group));
+  if (int64_t group = value("GROUP_M"); group < 0)
+    return Error(fmt::format("{}: GROUP_M must be 0 (column order) or a band height, got {}",
+                             kKernel, group));
   // Each warp owns at least one 16 x 8 tensor-core piece of the tile.
   int64_t pieces = value("BLOCK_M") / 16 * (value("BLOCK_N") / 8);
   if (pieces < spec.numWarps)

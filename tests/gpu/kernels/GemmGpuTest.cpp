@@ -460,9 +460,9 @@ INSTANTIATE_TEST_SUITE_P(Configs, WarpSpecializedGemmTest,
                          warpSpecializedName);
 
 /// GROUP_M: the programs walk c's tiles in bands of GROUP_M tile rows. Every
-/// tile must be computed exactly once whatever the band height: one row per
-/// band, bands that leave a short last band (5 tile rows in bands of 2 and
-/// 3), one band taller than the grid.
+/// tile must be computed exactly once whatever the band height: column order
+/// (0), one row per band, bands that leave a short last band (5 tile rows in
+/// bands of 2 and 3), one band taller than the grid.
 class GemmBandTest : public KernelBackendTest, public ::testing::WithParamInterface<int64_t> {};
 
 TEST_P(GemmBandTest, EveryTileIsComputedOnce) {
@@ -473,7 +473,7 @@ TEST_P(GemmBandTest, EveryTileIsComputedOnce) {
   ASSERT_NO_FATAL_FAILURE(checkRandomProblem({70, 200, 256}, config));
 }
 
-INSTANTIATE_TEST_SUITE_P(Bands, GemmBandTest, ::testing::Values(1, 2, 3, 8),
+INSTANTIATE_TEST_SUITE_P(Bands, GemmBandTest, ::testing::Values(0, 1, 2, 3, 8),
                          [](const ::testing::TestParamInfo<int64_t> &info) {
                            return fmt::format("GROUP_M{}", info.param);
                          });

@@ -569,8 +569,9 @@ TEST(Fp8GemmArguments, RejectsBadScheduleFlags) {
   Fp8GemmArgs args(4, 256, 512);
   EXPECT_TRUE(failsWith(args.run(withConstant("WARP_SPECIALIZE", 2)),
                         {"fp8_gemm", "WARP_SPECIALIZE must be 0 or 1", "got 2"}));
-  EXPECT_TRUE(failsWith(args.run(withConstant("GROUP_M", 0)),
-                        {"fp8_gemm", "GROUP_M must be at least 1", "got 0"}));
+  EXPECT_TRUE(failsWith(args.run(withConstant("GROUP_M", -1)),
+                        {"fp8_gemm", "GROUP_M must be 0 (column order) or a band height",
+                         "got -1"}));
 }
 
 TEST(Fp8GemmArguments, EmptyActivationsSucceedWithoutLaunching) {
