@@ -193,7 +193,15 @@ std::string deepSeekQuantizationConfig() {
       .dump();
 }
 
-Expected<CastPlan> planCast(const CastOptions &options) {
+namespace {
+
+/// What a file-system call of the standard library threw, as an Error: its
+/// message names the operation, the reason and the paths.
+Error fileSystemError(std::string_view stage, const fs::filesystem_error &error) {
+  return Error(fmt::format("{}: {}", stage, error.what()));
+}
+
+Expected<CastPlan> planCastOrThrow(const CastOptions &options) {
   if (Status output = checkOutputDirectory(options); !output)
     return output.error();
   CastPlan plan;
@@ -424,6 +432,20 @@ Expected<CastPlan> planCast(const CastOptions &options) {
                              options.output.string(), double(plan.bytesToWrite) / 1e9,
                              double(available) / 1e9, existing.string()));
   return plan;
+}
+
+} // namespace
+
+// The plan and the run call std::filesystem's throwing forms where a failure
+// can only come from the file system itself (a path it rejects, a directory
+// it cannot read); those become Errors here, and a failed run removes what
+// it wrote as for any other failure.
+Expected<CastPlan> planCast(const CastOptions &options) {
+  try {
+    return planCastOrThrow(options);
+  } catch (const fs::filesystem_error &error) {
+    return fileSystemError("planning", error);
+  }
 }
 
 //===----------------------------------------------------------------------===//
@@ -731,7 +753,12 @@ void CastRun::removeOutputs() {
 Status executeCast(const CastPlan &plan, const CastOptions &options, BlockCodec &codec,
                    const ProgressCallback &progress) {
   CastRun run(plan, options, codec, progress);
-  Status result = run.run();
+  Status result = Status::success();
+  try {
+    result = run.run();
+  } catch (const fs::filesystem_error &error) {
+    result = fileSystemError("writing the output", error);
+  }
   if (!result)
     run.removeOutputs();
   return result;

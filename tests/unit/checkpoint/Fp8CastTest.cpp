@@ -444,6 +444,18 @@ TEST_F(Fp8CastPlanTest, OutputDirectoryEqualToInsideOrNotEmpty) {
   expectPlanError(CastTarget::BF16, {"not empty"}, options("fp8", "busy", CastTarget::BF16));
 }
 
+TEST_F(Fp8CastPlanTest, PathsTheFileSystemRejectsAreErrors) {
+  // A name longer than a file system allows (NAME_MAX is 255 bytes): the
+  // checks of the input and the output fail inside std::filesystem, which
+  // throws; planning reports it, naming the path.
+  writeFp8Checkpoint();
+  const std::string tooLong(300, 'x');
+  expectPlanError(CastTarget::BF16, {"planning: filesystem error", "too long", tooLong},
+                  options(tooLong, "out", CastTarget::BF16));
+  expectPlanError(CastTarget::BF16, {"planning: filesystem error", "too long", tooLong},
+                  options("fp8", tooLong + "/out", CastTarget::BF16));
+}
+
 TEST_F(Fp8CastPlanTest, NotEnoughDiskSpace) {
   writeFp8Checkpoint();
   CastOptions opts = options("fp8", "out", CastTarget::BF16);
