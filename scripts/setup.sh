@@ -8,6 +8,7 @@ packages=(
   cmake ninja-build ccache g++
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools libzstd-dev
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
+  clang-22 libclang-rt-22-dev
 )
 
 missing=()
