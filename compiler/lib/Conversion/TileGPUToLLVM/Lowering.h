@@ -107,12 +107,12 @@ mlir::Value isFirstReplica(mlir::OpBuilder &b, mlir::Location loc,
 /// of a tile's elements (isFirstReplica), thread 0 for a scalar.
 mlir::Value ownsElements(mlir::OpBuilder &b, mlir::Location loc, mlir::Type original);
 
-/// Address of the shared-memory scratch buffer (addrspace 3).
 /// Syncs the threads that run tile code: the CTA (bar.sync 0), or in a
 /// warp-specialized kernel the consumer warps alone (named barrier 1), which
 /// the producer never joins.
 void syncComputeThreads(mlir::OpBuilder &b, mlir::Location loc, const LoweringContext &ctx);
 
+/// Address of the shared-memory scratch buffer (addrspace 3).
 mlir::Value scratchBase(mlir::OpBuilder &b, mlir::Location loc, const LoweringContext &ctx);
 /// Byte offset in shared memory of a dot operand element staged as rows of
 /// K elements (the layout tile.dot and async_copy write, and ldmatrix reads):

@@ -121,7 +121,6 @@ OpFoldResult ConvertLayoutOp::fold(FoldAdaptor) {
   return {};
 }
 
-
 LogicalResult SetMaxRegistersOp::verify() {
   uint32_t registers = getRegisters();
   if (registers < 24 || registers > 256 || registers % 8 != 0)
