@@ -2,6 +2,7 @@
 // DeepSeek-V3's block-scaled FP8 and BF16 (tessel/checkpoint/Fp8Cast.h),
 // on the GPU when there is one, else on the CPU.
 #include "Commands.h"
+#include "Quantities.h"
 
 #include "tessel/checkpoint/Fp8Cast.h"
 #include "tessel/checkpoint/GpuBlockCodec.h"
@@ -10,9 +11,9 @@
 #include <fmt/format.h>
 
 #include <atomic>
-#include <charconv>
 #include <csignal>
 #include <cstdio>
+#include <limits>
 #include <thread>
 
 namespace tessel::tool {
@@ -53,11 +54,10 @@ std::string help() {
 }
 
 std::optional<unsigned> parseJobs(std::string_view text) {
-  unsigned value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value < 1)
+  std::optional<int64_t> value = parseInteger(text);
+  if (!value || *value < 1 || *value > std::numeric_limits<unsigned>::max())
     return std::nullopt;
-  return value;
+  return unsigned(*value);
 }
 
 std::string gigabytes(std::uint64_t bytes) { return fmt::format("{:.2f} GB", double(bytes) / 1e9); }

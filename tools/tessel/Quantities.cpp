@@ -8,6 +8,14 @@
 
 namespace tessel::tool {
 
+std::optional<std::int64_t> parseInteger(std::string_view text) {
+  std::int64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size())
+    return std::nullopt;
+  return value;
+}
+
 std::optional<std::uintmax_t> parseByteSize(std::string_view text) {
   std::uintmax_t value = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);

@@ -10,6 +10,10 @@
 
 namespace tessel::tool {
 
+/// A decimal integer, all of `text` (an optional '-' and digits); nullopt
+/// for anything else or a value past int64.
+std::optional<std::int64_t> parseInteger(std::string_view text);
+
 /// A number of bytes written as digits with an optional suffix K, M or G
 /// (or k, m, g): binary multiples, as du and df read them, so 500M is
 /// 500 * 2^20 bytes. Nullopt for anything else, or a size past 2^64.

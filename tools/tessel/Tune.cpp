@@ -2,6 +2,7 @@
 // shapes and records the times in the tuning database; --dry-run lists the
 // space without a GPU; --export and --merge copy databases.
 #include "Commands.h"
+#include "Quantities.h"
 
 #include "tessel/autotune/TuningDatabase.h"
 #include "tessel/kernels/Spaces.h"
@@ -210,12 +211,10 @@ int tune(const std::vector<std::string> &args) {
     } else if (flag == "--dry-run") {
       dry = true;
     } else if (flag == "--jobs") {
-      std::optional<int64_t> jobs;
-      int64_t parsed = 0;
       const std::string &text = value();
-      auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), parsed);
-      if (error == std::errc() && end == text.data() + text.size() && parsed >= 0 && parsed <= 1024)
-        jobs = parsed;
+      std::optional<int64_t> jobs = parseInteger(text);
+      if (jobs && (*jobs < 0 || *jobs > 1024))
+        jobs.reset();
       if (!jobs)
         usageError(fmt::format("tune: --jobs takes a thread count in [0, 1024], got '{}'", text));
       options.compileThreads = unsigned(*jobs);

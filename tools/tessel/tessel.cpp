@@ -23,12 +23,12 @@
 // Exit status: 0 on success, 1 when compilation (or the command's work)
 // fails, 2 on a bad command line.
 #include "Commands.h"
+#include "Quantities.h"
 #include "tessel/Compiler/Pipeline.h"
 #include "tessel/kernels/Definitions.h"
 
 #include <fmt/format.h>
 
-#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -40,6 +40,7 @@
 namespace {
 
 using tessel::tool::kUsageError;
+using tessel::tool::parseInteger;
 using tessel::tool::usageError;
 
 std::string usage() {
@@ -72,13 +73,6 @@ std::string usage() {
 }
 
 
-std::optional<int64_t> parseInteger(std::string_view text) {
-  int64_t value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size())
-    return std::nullopt;
-  return value;
-}
 
 int listKernels(bool namesOnly) {
   if (namesOnly) {
